@@ -1,0 +1,94 @@
+/** Mixpanel ingestion limits that the normalizer enforces before anything is sent. */
+export const MIXPANEL_LIMITS = {
+  /** Property names and event names: at most 255 characters. */
+  maxNameLength: 255,
+  /** String property values: at most 255 bytes (UTF-8). */
+  maxStringBytes: 255,
+  /** `$insert_id`: at most 36 characters of `[A-Za-z0-9-]`. */
+  maxInsertIdLength: 36,
+  /** Properties per event. */
+  maxPropertiesPerEvent: 255,
+} as const;
+
+/**
+ * Ids Mixpanel's `/import` rejects as placeholders (compared trimmed and lower-cased).
+ * Sending exposures for them would merge unrelated users into one profile.
+ */
+const PLACEHOLDER_IDS = new Set([
+  '',
+  '0',
+  '-1',
+  'anon',
+  'anonymous',
+  'nil',
+  '<nil>',
+  'none',
+  'null',
+  'undefined',
+  'unknown',
+  'true',
+  'false',
+  '[]',
+  '{}',
+  'lmy47d',
+  '00000000-0000-0000-0000-000000000000',
+]);
+
+/** True when `id` is a string Mixpanel accepts as a `distinct_id`. */
+export function isValidDistinctId(id: unknown): id is string {
+  if (typeof id !== 'string') return false;
+  if (id.length === 0 || id.length > MIXPANEL_LIMITS.maxNameLength) return false;
+  // Fast path: real ids are rarely this short, placeholders always are.
+  if (id.length > 36) return true;
+  return !PLACEHOLDER_IDS.has(id.trim().toLowerCase());
+}
+
+/** True when `s` is at most `maxBytes` bytes once UTF-8 encoded. */
+function fitsUtf8(s: string, maxBytes: number): boolean {
+  // Every UTF-16 code unit encodes to at most 3 UTF-8 bytes.
+  if (s.length * 3 <= maxBytes) return true;
+  if (s.length > maxBytes) return false;
+  return utf8Length(s) <= maxBytes;
+}
+
+function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * Truncates `s` to at most `maxBytes` UTF-8 bytes without splitting a
+ * surrogate pair. Returns `s` itself when it already fits.
+ */
+export function truncateUtf8(s: string, maxBytes: number = MIXPANEL_LIMITS.maxStringBytes): string {
+  if (fitsUtf8(s, maxBytes)) return s;
+  let bytes = 0;
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let size = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < s.length;
+    if (pair) size = 4;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    if (pair) i++;
+  }
+  return s.slice(0, i);
+}
+
+/** Truncates a property or event name to Mixpanel's 255-character limit, keeping surrogate pairs whole. */
+export function truncateName(s: string): string {
+  const max = MIXPANEL_LIMITS.maxNameLength;
+  if (s.length <= max) return s;
+  const last = s.charCodeAt(max - 1);
+  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}

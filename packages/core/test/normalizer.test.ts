@@ -1,0 +1,334 @@
+import { describe, expect, it } from 'vitest';
+import { DecisionNormalizer, type NormalizerConfig } from '../src/index.js';
+
+const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+
+function flag(overrides: Record<string, unknown> = {}, ...user: [userId?: unknown, attributes?: unknown]) {
+  // An explicit `undefined` user id must reach the normalizer, so no default parameter here.
+  const userId = user.length > 0 ? user[0] : 'user-123';
+  const attributes = user[1] ?? {};
+  return {
+    type: 'flag',
+    userId,
+    attributes,
+    decisionInfo: {
+      flagKey: 'checkout_redesign',
+      enabled: true,
+      variationKey: 'variation_a',
+      ruleKey: 'checkout_redesign_ab',
+      variables: {},
+      reasons: [],
+      decisionEventDispatched: true,
+      experimentId: '40000000001',
+      variationId: '70000000002',
+      ...overrides,
+    },
+  };
+}
+
+function normalizer(config: NormalizerConfig = {}, clock = { now: T0 }) {
+  return new DecisionNormalizer({ now: () => clock.now, ...config });
+}
+
+describe('DecisionNormalizer: exposures', () => {
+  it('turns a flag decision into an exposure, an event and a profile update', () => {
+    const { exposure, skipReason } = normalizer().normalize(flag());
+    expect(skipReason).toBeUndefined();
+    expect(exposure).toMatchObject({
+      distinctId: 'user-123',
+      flagKey: 'checkout_redesign',
+      variationKey: 'variation_a',
+      ruleKey: 'checkout_redesign_ab',
+      enabled: true,
+      experimentId: '40000000001',
+      variationId: '70000000002',
+      decisionEventDispatched: true,
+      timestamp: T0,
+    });
+    expect(exposure?.insertId).toMatch(/^[0-9a-f]{32}$/);
+    expect(exposure?.profileUpdate).toEqual({
+      $distinct_id: 'user-123',
+      $set: { '[Optimizely] checkout_redesign': 'variation_a' },
+    });
+    expect(exposure?.events).toEqual([
+      {
+        event: 'Experiment Viewed',
+        properties: {
+          distinct_id: 'user-123',
+          time: T0,
+          $insert_id: exposure?.insertId,
+          flag_key: 'checkout_redesign',
+          variation_key: 'variation_a',
+          rule_key: 'checkout_redesign_ab',
+          enabled: true,
+          experiment_id: 'exp_40000000001',
+          variation_id: 'var_70000000002',
+        },
+      },
+    ]);
+  });
+
+  it('writes "off" to the profile when the flag is disabled', () => {
+    const { exposure } = normalizer().normalize(
+      flag({ enabled: false, variationKey: 'control', ruleKey: 'checkout_redesign_ab' }),
+    );
+    expect(exposure?.profileUpdate.$set).toEqual({ '[Optimizely] checkout_redesign': 'off' });
+    expect(exposure?.events[0]?.properties.variation_key).toBe('control');
+    expect(exposure?.events[0]?.properties.enabled).toBe(false);
+  });
+
+  it('omits ids a 5.x payload does not carry', () => {
+    const { exposure } = normalizer().normalize(flag({ experimentId: undefined, variationId: undefined }));
+    expect(exposure?.events[0]?.properties).not.toHaveProperty('experiment_id');
+    expect(exposure).not.toHaveProperty('experimentId');
+  });
+
+  it('emits $experiment_started for Mixpanel Experiments, alone or with Experiment Viewed', () => {
+    const started = normalizer({ eventFormat: 'experiment_started' }).normalize(flag()).exposure;
+    expect(started?.events.map((e) => e.event)).toEqual(['$experiment_started']);
+    expect(started?.events[0]?.properties).toMatchObject({
+      'Experiment name': 'checkout_redesign_ab',
+      'Variant name': 'variation_a',
+    });
+    const both = normalizer({ eventFormat: 'both' }).normalize(flag()).exposure;
+    expect(both?.events.map((e) => e.event)).toEqual(['Experiment Viewed', '$experiment_started']);
+    expect(both?.events[0]?.properties.$insert_id).toBe(both?.events[1]?.properties.$insert_id);
+  });
+
+  it('takes a custom event name and profile prefix', () => {
+    const { exposure } = normalizer({ eventName: 'Exposure', profilePropertyPrefix: 'exp: ' }).normalize(flag());
+    expect(exposure?.events[0]?.event).toBe('Exposure');
+    expect(Object.keys(exposure?.profileUpdate.$set ?? {})).toEqual(['exp: checkout_redesign']);
+  });
+
+  it('rejects invalid configuration with a clear error', () => {
+    expect(() => normalizer({ eventFormat: 'bogus' as never })).toThrow(/eventFormat must be one of/);
+    expect(() => normalizer({ eventName: '' })).toThrow(/eventName/);
+    expect(() => normalizer({ attributeAllowlist: ['__proto__'] })).toThrow(/reserved name/);
+    expect(() => normalizer({ attributeAllowlist: ['distinct_id'] })).toThrow(/reserved name/);
+    expect(() => normalizer({ attributeAllowlist: 'plan' as never })).toThrow(/array/);
+  });
+});
+
+describe('DecisionNormalizer: skip rules', () => {
+  it.each([
+    [null, 'invalid_notification'],
+    ['DECISION', 'invalid_notification'],
+    [{ type: 'flag' }, 'invalid_notification'],
+    [{ type: 'flag', userId: 'u', decisionInfo: null }, 'invalid_notification'],
+    [{ type: 42, userId: 'u', decisionInfo: {} }, 'invalid_notification'],
+    [{ type: 'mystery', userId: 'u', decisionInfo: {} }, 'unsupported_type'],
+  ])('skips %j as %s', (payload, reason) => {
+    expect(normalizer().normalize(payload).skipReason).toBe(reason);
+  });
+
+  it.each([[''], [null], [undefined], [123], ['anon'], ['NULL'], [' undefined '], ['0'], ['-1'], ['x'.repeat(256)]])(
+    'skips the user id %j',
+    (userId) => {
+      expect(normalizer().normalize(flag({}, userId)).skipReason).toBe('invalid_user_id');
+    },
+  );
+
+  it('skips empty or non-string flag keys', () => {
+    expect(normalizer().normalize(flag({ flagKey: '' })).skipReason).toBe('invalid_flag_key');
+    expect(normalizer().normalize(flag({ flagKey: 7 })).skipReason).toBe('invalid_flag_key');
+  });
+
+  it('skips ruleless decisions unless asked, then reports the variation as off', () => {
+    const payload = flag({ ruleKey: null, variationKey: null, enabled: false });
+    const skipped = normalizer().normalize(payload);
+    expect(skipped.skipReason).toBe('no_rule');
+    expect(skipped.decision?.flagKey).toBe('checkout_redesign');
+    expect(normalizer().normalize(flag({ ruleKey: '' })).skipReason).toBe('no_rule');
+    const { exposure } = normalizer({ includeRulelessDecisions: true }).normalize(payload);
+    expect(exposure?.variationKey).toBe('off');
+    expect(exposure?.ruleKey).toBe('');
+    expect(exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('off');
+  });
+
+  it('skips an enabled decision with no variation key', () => {
+    expect(normalizer().normalize(flag({ variationKey: '' })).skipReason).toBe('no_variation');
+  });
+
+  it('includes rollouts by default and excludes them on request', () => {
+    const everyoneElse = flag({ ruleKey: 'default-rollout-91000000002', variationKey: 'off', enabled: false });
+    const included = normalizer().normalize(everyoneElse);
+    expect(included.exposure?.ruleKind).toBe('everyone_else');
+    expect(normalizer({ includeRollouts: false }).normalize(everyoneElse).skipReason).toBe('rollout_excluded');
+
+    const targeted = flag({ flagKey: 'premium_banner', ruleKey: 'premium_segment_rule', variationKey: 'on' });
+    // Without a resolver a named delivery rule cannot be told from an experiment.
+    expect(normalizer({ includeRollouts: false }).normalize(targeted).exposure).toBeDefined();
+    const ruleKind = (_flag: string, rule: string) => (rule === 'premium_segment_rule' ? 'rollout' : 'experiment');
+    expect(normalizer({ includeRollouts: false, ruleKind }).normalize(targeted).skipReason).toBe('rollout_excluded');
+    expect(normalizer({ ruleKind }).normalize(targeted).exposure?.ruleKind).toBe('rollout');
+  });
+
+  it('skips legacy decision types by default and maps those naming a variation when asked', () => {
+    const activate = {
+      type: 'feature-test',
+      userId: 'user-123',
+      attributes: {},
+      decisionInfo: { experimentKey: 'checkout_redesign_ab', variationKey: 'variation_a' },
+    };
+    const featureTest = {
+      type: 'feature',
+      userId: 'user-123',
+      attributes: {},
+      decisionInfo: {
+        featureKey: 'checkout_redesign',
+        featureEnabled: true,
+        source: 'feature-test',
+        sourceInfo: { experimentKey: 'checkout_redesign_ab', variationKey: 'variation_a' },
+      },
+    };
+    const rollout = {
+      type: 'feature',
+      userId: 'user-123',
+      attributes: {},
+      decisionInfo: { featureKey: 'premium_banner', featureEnabled: false, source: 'rollout', sourceInfo: {} },
+    };
+    const plain = normalizer();
+    expect(plain.normalize(activate).skipReason).toBe('legacy_type');
+    expect(plain.normalize(featureTest).skipReason).toBe('legacy_type');
+
+    const legacy = normalizer({ includeLegacyTypes: true });
+    expect(legacy.normalize(activate).exposure).toMatchObject({
+      flagKey: 'checkout_redesign_ab',
+      ruleKey: 'checkout_redesign_ab',
+      variationKey: 'variation_a',
+      decisionType: 'feature-test',
+    });
+    expect(legacy.normalize(featureTest).exposure).toMatchObject({
+      flagKey: 'checkout_redesign',
+      ruleKey: 'checkout_redesign_ab',
+      variationKey: 'variation_a',
+      enabled: true,
+    });
+    expect(legacy.normalize(rollout).skipReason).toBe('no_variation');
+    expect(legacy.normalize({ ...activate, decisionInfo: { experimentKey: 'x', variationKey: null } }).skipReason).toBe(
+      'no_variation',
+    );
+  });
+
+  it('never throws on payloads whose getters throw', () => {
+    const hostile = {
+      type: 'flag',
+      userId: 'user-123',
+      get decisionInfo(): never {
+        throw new Error('boom');
+      },
+    };
+    expect(normalizer().normalize(hostile).skipReason).toBe('invalid_notification');
+    const throwingResolver = normalizer({
+      ruleKind: () => {
+        throw new Error('resolver');
+      },
+    });
+    expect(throwingResolver.normalize(flag()).skipReason).toBe('invalid_notification');
+  });
+});
+
+describe('DecisionNormalizer: attributes and limits', () => {
+  it('forwards no user attributes unless allowlisted, and only scalar values', () => {
+    const attributes = { plan: 'pro', email: 'a@example.com', seats: 3, beta: true, nested: { a: 1 }, nan: Number.NaN };
+    const none = normalizer().normalize(flag({}, 'user-123', attributes)).exposure;
+    expect(none?.events[0]?.properties).not.toHaveProperty('plan');
+    expect(none?.events[0]?.properties).not.toHaveProperty('email');
+
+    const some = normalizer({ attributeAllowlist: ['plan', 'seats', 'beta', 'nested', 'nan', 'absent'] }).normalize(
+      flag({}, 'user-123', attributes),
+    ).exposure;
+    const props = some?.events[0]?.properties;
+    expect(props).toMatchObject({ plan: 'pro', seats: 3, beta: true });
+    expect(props).not.toHaveProperty('email');
+    expect(props).not.toHaveProperty('nested');
+    expect(props).not.toHaveProperty('nan');
+    expect(props).not.toHaveProperty('absent');
+  });
+
+  it('ignores inherited attributes', () => {
+    const attributes = Object.create({ plan: 'inherited' });
+    const exposure = normalizer({ attributeAllowlist: ['plan'] }).normalize(flag({}, 'user-123', attributes)).exposure;
+    expect(exposure?.events[0]?.properties).not.toHaveProperty('plan');
+  });
+
+  it('caps names at 255 characters and string values at 255 UTF-8 bytes', () => {
+    const longFlag = 'f'.repeat(400);
+    const longVariation = 'é'.repeat(200); // 400 bytes
+    const { exposure } = normalizer().normalize(flag({ flagKey: longFlag, variationKey: longVariation }));
+    const [profileName] = Object.keys(exposure?.profileUpdate.$set ?? {});
+    expect(profileName).toHaveLength(255);
+    const value = exposure?.profileUpdate.$set[profileName as string] as string;
+    expect(Buffer.byteLength(value)).toBeLessThanOrEqual(255);
+    expect(value).toBe('é'.repeat(127));
+    expect(Buffer.byteLength(exposure?.events[0]?.properties.flag_key as string)).toBe(255);
+  });
+
+  it('cannot be made to pollute prototypes through keys', () => {
+    const n = normalizer({ profilePropertyPrefix: '' });
+    const { exposure } = n.normalize(flag({ flagKey: '__proto__', variationKey: 'polluted' }));
+    expect(Object.hasOwn(exposure?.profileUpdate.$set ?? {}, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(exposure?.profileUpdate.$set)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(exposure?.profileUpdate)).$set.__proto__).toBe('polluted');
+  });
+});
+
+describe('DecisionNormalizer: dedup and insert ids', () => {
+  it('skips the same exposure within the window and exports it again after', () => {
+    const clock = { now: T0 };
+    const n = normalizer({ dedup: { windowMs: 60_000 } }, clock);
+    const first = n.normalize(flag()).exposure;
+    expect(first).toBeDefined();
+    clock.now += 59_000;
+    expect(n.normalize(flag()).skipReason).toBe('duplicate');
+    clock.now += 2_000;
+    const again = n.normalize(flag()).exposure;
+    expect(again).toBeDefined();
+    expect(again?.insertId).not.toBe(first?.insertId);
+  });
+
+  it('treats a changed variation, rule or user as a new exposure', () => {
+    const n = normalizer();
+    expect(n.normalize(flag()).exposure).toBeDefined();
+    expect(n.normalize(flag({ variationKey: 'control' })).exposure).toBeDefined();
+    expect(n.normalize(flag({ ruleKey: 'other_rule' })).exposure).toBeDefined();
+    expect(n.normalize(flag({}, 'user-456')).exposure).toBeDefined();
+    expect(n.normalize(flag()).skipReason).toBe('duplicate');
+  });
+
+  it('exports every decision with dedup off', () => {
+    const n = normalizer({ dedup: false });
+    expect(n.normalize(flag()).exposure).toBeDefined();
+    expect(n.normalize(flag()).exposure).toBeDefined();
+  });
+
+  it('derives the same insert id in another process within the same window bucket', () => {
+    const windowMs = 30 * 60_000;
+    const bucketStart = Math.floor(T0 / windowMs) * windowMs;
+    const a = normalizer({}, { now: bucketStart + 1_000 }).normalize(flag()).exposure;
+    const b = normalizer({}, { now: bucketStart + 1_500_000 }).normalize(flag()).exposure;
+    const c = normalizer({}, { now: bucketStart + windowMs }).normalize(flag()).exposure;
+    expect(a?.insertId).toBe(b?.insertId);
+    expect(c?.insertId).not.toBe(a?.insertId);
+    const other = normalizer({}, { now: bucketStart + 1_000 }).normalize(flag({ variationKey: 'control' })).exposure;
+    expect(other?.insertId).not.toBe(a?.insertId);
+  });
+
+  it('does not confuse tuples that concatenate alike', () => {
+    const n = normalizer();
+    const a = n.normalize(flag({ flagKey: 'ab', ruleKey: 'c' }, 'u1')).exposure;
+    const b = n.normalize(flag({ flagKey: 'a', ruleKey: 'bc' }, 'u1')).exposure;
+    expect(b).toBeDefined();
+    expect(a?.insertId).not.toBe(b?.insertId);
+  });
+
+  it('forget() lets the same exposure through again', () => {
+    const n = normalizer();
+    const first = n.normalize(flag()).exposure;
+    if (!first) throw new Error('expected an exposure');
+    n.forget(first);
+    expect(n.normalize(flag()).exposure?.insertId).toBe(first.insertId);
+  });
+});

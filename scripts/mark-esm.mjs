@@ -1,0 +1,10 @@
+// Marks the ESM output of dual packages as modules, so Node and bundlers read
+// dist/esm/*.js as ESM while the package itself stays CommonJS by default.
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+for (const pkg of ['core', 'browser']) {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', pkg, 'dist', 'esm');
+  if (existsSync(dir)) writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+}
