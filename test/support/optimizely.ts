@@ -25,7 +25,9 @@ export function createOfflineClient(sdk: AnySdk): AnyClient {
   return sdk.createInstance({
     datafile: DATAFILE,
     logLevel: 'error',
-    eventDispatcher: { dispatchEvent: (_event: unknown, callback?: (r: unknown) => void) => callback?.({ statusCode: 204 }) },
+    eventDispatcher: {
+      dispatchEvent: (_event: unknown, callback?: (r: unknown) => void) => callback?.({ statusCode: 204 }),
+    },
     odpOptions: { disabled: true },
   });
 }

@@ -1,7 +1,7 @@
-export { DecisionNormalizer } from './normalizer.js';
-export { ExposureDeduplicator, type DeduplicatorOptions } from './dedup.js';
-export { hash128, hash128Hex, hash64Hex } from './hash.js';
+export { type DeduplicatorOptions, ExposureDeduplicator } from './dedup.js';
+export { type Hash128, hash128, rehash, toHex, toKey64 } from './hash.js';
 export { isValidDistinctId, MIXPANEL_LIMITS, truncateName, truncateUtf8 } from './limits.js';
+export { DecisionNormalizer } from './normalizer.js';
 export {
   ATTR_FEATURE_FLAG_CONTEXT_ID,
   ATTR_FEATURE_FLAG_KEY,

@@ -1,5 +1,5 @@
 import { ExposureDeduplicator } from './dedup.js';
-import { hash128Hex, hash64Hex } from './hash.js';
+import { hash128, rehash, toHex, toKey64 } from './hash.js';
 import { isValidDistinctId, MIXPANEL_LIMITS, truncateName, truncateUtf8 } from './limits.js';
 import type {
   DecisionNotification,
@@ -64,6 +64,8 @@ export class DecisionNormalizer {
   /** The dedup memory, or undefined when dedup is off. */
   readonly deduplicator: ExposureDeduplicator | undefined;
   private readonly windowMs: number;
+  /** Profile property names by flag key: building and interning them per call is the costliest step. */
+  private readonly profileNames = new Map<string, string>();
 
   /** @throws TypeError on an invalid configuration (never on input). */
   constructor(config: NormalizerConfig = {}) {
@@ -138,12 +140,13 @@ export class DecisionNormalizer {
     const ruleKey = d.ruleKey ?? '';
     const variationKey = d.variationKey || 'off';
     const timestamp = this.now();
-    const tuple = `${distinctId.length}:${distinctId}${flagKey.length}:${flagKey}${ruleKey.length}:${ruleKey}${variationKey.length}:${variationKey}`;
-    const dedupKey = hash64Hex(tuple);
+    const hash = hash128([distinctId, flagKey, ruleKey, variationKey]);
+    const dedupKey = toKey64(hash);
     if (this.deduplicator?.seen(dedupKey, timestamp)) return { decision: d, skipReason: 'duplicate' };
 
-    const insertId = hash128Hex(tuple, Math.floor(timestamp / this.windowMs));
-    const profileName = truncateName(this.profilePrefix + flagKey);
+    // Same tuple in the same window bucket, in any process, gives the same id.
+    const insertId = toHex(rehash(hash, Math.floor(timestamp / this.windowMs)));
+    const profileName = this.profileName(flagKey);
     const profileValue = d.enabled ? truncateUtf8(variationKey) : 'off';
     const events = this.buildEvents(d, distinctId, variationKey, ruleKey, timestamp, insertId, notification);
     const exposure: Exposure = {
@@ -166,6 +169,17 @@ export class DecisionNormalizer {
     if (d.experimentId !== undefined) exposure.experimentId = d.experimentId;
     if (d.variationId !== undefined) exposure.variationId = d.variationId;
     return { exposure, decision: d };
+  }
+
+  private profileName(flagKey: string): string {
+    let name = this.profileNames.get(flagKey);
+    if (name === undefined) {
+      name = truncateName(this.profilePrefix + flagKey);
+      // Flag keys come from the datafile, so few; the cap only guards against hostile input.
+      if (this.profileNames.size >= 10_000) this.profileNames.clear();
+      this.profileNames.set(flagKey, name);
+    }
+    return name;
   }
 
   private buildEvents(

@@ -134,7 +134,7 @@ export interface Exposure {
   timestamp: number;
   /** Deterministic `$insert_id`: same user, flag, rule, variation and window bucket give the same id. */
   insertId: string;
-  /** Key of this exposure in the dedup memory. */
+  /** Opaque key of this exposure in the dedup memory (64 bits packed in 4 UTF-16 units). */
   dedupKey: string;
   /** Profile property name (`[Optimizely] <flagKey>`) and value (variation key or `off`). */
   profileProperty: { name: string; value: string };
