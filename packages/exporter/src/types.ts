@@ -1,0 +1,85 @@
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import type { MixpanelRegion } from './hosts.js';
+import type { RetryOptions } from './retry.js';
+import type { Transport } from './transport.js';
+
+/** Configuration of {@link MixpanelExporter}. Only `token` is required. */
+export interface MixpanelExporterConfig {
+  /** Mixpanel project token. Never written to spans, metrics, logs or errors. */
+  token: string;
+  /** Data residency: `us` (default), `eu` or `in`. Ignored when `apiHost` is set. */
+  region?: MixpanelRegion;
+  /**
+   * Base URL of the ingestion API, e.g. `https://api-eu.mixpanel.com` or a proxy.
+   * HTTPS is required except for loopback hosts (`http://127.0.0.1:8080`).
+   */
+  apiHost?: string;
+  /**
+   * `track` (default; token auth, events up to 5 days old) or `import`
+   * (needs `serviceAccount` or `apiSecret`; `strict=1` reports per-record failures).
+   */
+  eventEndpoint?: 'track' | 'import';
+  /** Service account for `/import`. */
+  serviceAccount?: { username: string; secret: string; projectId: string };
+  /** Project API secret for `/import` (legacy auth). */
+  apiSecret?: string;
+  /** Records per request, at most 2000 (Mixpanel's limit). Default 2000. */
+  maxBatchSize?: number;
+  /** Uncompressed bytes per request, at most 2 MB. Default 1 900 000. */
+  maxBatchBytes?: number;
+  /** A partial batch is sent after this long. Default 1000 ms. */
+  flushIntervalMs?: number;
+  /** Records held at most (events and profile updates); more are dropped and counted. Default 20 000. */
+  maxQueueSize?: number;
+  /** Bytes held at most; more are dropped and counted. Default 32 MB. */
+  maxQueueBytes?: number;
+  /** Per-request timeout. Default 10 000 ms. */
+  requestTimeoutMs?: number;
+  /** Retries of 429, 5xx, timeouts and network errors. */
+  retry?: RetryOptions;
+  /** Gzip `/import` bodies from this size in bytes; `false` never. Default 1024. */
+  gzipMinBytes?: number | false;
+  /** Send through this transport instead of `fetch` (e.g. {@link MixpanelClientTransport}). */
+  transport?: Transport;
+  /** Defaults to the globally registered one. */
+  tracerProvider?: TracerProvider;
+  /** Defaults to the globally registered one. */
+  meterProvider?: MeterProvider;
+}
+
+/** Why records were dropped. Each is counted in `optimizely_mixpanel.records.dropped`. */
+export type DropReason =
+  /** The queue was full (count or bytes). */
+  | 'queue_full'
+  /** Mixpanel refused the records (400 or `status: 0`). */
+  | 'rejected'
+  /** 401/403: bad token or credentials. */
+  | 'unauthorized'
+  /** A single record larger than a request may be. */
+  | 'too_large'
+  /** Still failing after `retry.maxAttempts`. */
+  | 'retries_exhausted'
+  /** Exported after shutdown, or still queued at the shutdown deadline. */
+  | 'shutdown';
+
+export const DROP_REASONS: readonly DropReason[] = [
+  'queue_full',
+  'rejected',
+  'unauthorized',
+  'too_large',
+  'retries_exhausted',
+  'shutdown',
+];
+
+/** Counts since the exporter was created (events and profile updates are records). */
+export interface ExporterStats {
+  queued: number;
+  exported: number;
+  retried: number;
+  dropped: Record<DropReason, number>;
+  /** Exposures the caller reported as skipped, by reason (e.g. `duplicate`). */
+  skipped: Record<string, number>;
+  /** Records waiting or in flight now. */
+  pending: number;
+  requests: number;
+}

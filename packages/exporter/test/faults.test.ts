@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { createExporter, exposures, startServer } from './helpers.js';
+
+describe('MixpanelExporter under faults', () => {
+  it('server down for a while, then up: nothing lost, nothing double-counted', async () => {
+    const server = await startServer();
+    const exporter = createExporter(server, { retry: { initialDelayMs: 50, maxDelayMs: 200, maxJitterMs: 20, maxAttempts: 30 } });
+    for (const exposure of exposures(100)) exporter.export(exposure);
+    await server.waitFor(() => server.events.length === 100);
+    await server.down();
+    for (const exposure of exposures(300, 100)) exporter.export(exposure);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // several failed attempts
+    expect(exporter.stats().retried).toBeGreaterThan(0);
+    await server.up();
+    const stats = await exporter.flush();
+
+    expect(server.events).toHaveLength(400);
+    expect(new Set(server.events.map((e) => e.properties.distinct_id)).size).toBe(400);
+    expect(server.profiles.size).toBe(400);
+    expect(stats.exported).toBe(800);
+    expect(Object.values(stats.dropped).every((n) => n === 0)).toBe(true);
+  });
+
+  it('rides out a 429 storm, honouring Retry-After', async () => {
+    const server = await startServer();
+    server.injectFault('429', { times: 4, path: '/track' });
+    server.injectFault('429:retry-after=1', { times: 1, path: '/track' });
+    const exporter = createExporter(server);
+    for (const exposure of exposures(20)) exporter.export(exposure);
+    const started = Date.now();
+    const stats = await exporter.flush();
+    expect(server.events).toHaveLength(20);
+    expect(stats.retried).toBe(5 * 20);
+    // The one Retry-After of 1 s was waited for; backoff alone takes far less here.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(server.requests.filter((r) => r.path === '/track').map((r) => r.status)).toEqual([429, 429, 429, 429, 429, 200]);
+  });
+
+  it('a hung server makes requests time out, and the retry delivers', async () => {
+    const server = await startServer();
+    server.injectFault('hang', { times: 2, path: '/track' });
+    const exporter = createExporter(server, { requestTimeoutMs: 150 });
+    for (const exposure of exposures(5)) exporter.export(exposure);
+    const stats = await exporter.flush();
+    expect(server.events).toHaveLength(5);
+    expect(stats.retried).toBe(10);
+  });
+
+  it('connection resets and 5xx are retried', async () => {
+    const server = await startServer();
+    server.injectFault('reset', { times: 1, path: '/engage' });
+    server.injectFault('503', { times: 1, path: '/engage' });
+    server.injectFault('500', { times: 1, path: '/engage' });
+    const exporter = createExporter(server);
+    for (const exposure of exposures(5)) exporter.export(exposure);
+    const stats = await exporter.flush();
+    expect(server.profiles.size).toBe(5);
+    expect(stats.retried).toBe(15);
+    expect(stats.exported).toBe(10);
+  });
+
+  it('a 400 on one batch is dropped, counted, not retried, and does not block the rest', async () => {
+    const server = await startServer();
+    const exporter = createExporter(server, { maxBatchSize: 10, flushIntervalMs: 60_000 });
+    const [bad, ...good] = exposures(30);
+    if (!bad) throw new Error('fixture');
+    // One invalid record poisons its batch at /track, which takes batches whole.
+    exporter.enqueueEvent({ ...bad.events[0]!, properties: { ...bad.events[0]!.properties, $insert_id: 'not valid!' } });
+    for (const exposure of good.slice(0, 9)) exporter.enqueueEvent(exposure.events[0]!);
+    for (const exposure of good.slice(9)) exporter.enqueueEvent(exposure.events[0]!);
+    const stats = await exporter.flush();
+    expect(stats.dropped.rejected).toBe(10);
+    expect(stats.retried).toBe(0);
+    expect(server.events).toHaveLength(20);
+    expect(server.requests.filter((r) => r.path === '/track').map((r) => r.status)).toEqual([400, 200, 200]);
+  });
+
+  it('401 is reported as unauthorized and not retried', async () => {
+    const server = await startServer({ token: 'another-token' });
+    const exporter = createExporter(server);
+    for (const exposure of exposures(3)) exporter.export(exposure);
+    const stats = await exporter.flush();
+    expect(stats.dropped.unauthorized).toBe(6);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('413 splits the batch until it fits', async () => {
+    const server = await startServer();
+    server.injectFault('413', { times: 2, path: '/track' });
+    const exporter = createExporter(server, { flushIntervalMs: 60_000 });
+    for (const exposure of exposures(8)) exporter.export(exposure);
+    const stats = await exporter.flush();
+    expect(server.events).toHaveLength(8);
+    expect(stats.dropped.too_large).toBe(0);
+    // 8 refused, its first half (4) refused, then 2 + 2 and the second half of 4 fit.
+    const track = server.requests.filter((r) => r.path === '/track');
+    expect(track.map((r) => r.status)).toEqual([413, 413, 200, 200, 200]);
+    expect(track.slice(2).map((r) => r.records)).toEqual([2, 2, 4]);
+  });
+
+  it('gives up after maxAttempts and counts the records', async () => {
+    const server = await startServer();
+    server.injectFault('500', { times: Number.POSITIVE_INFINITY, path: '/track' });
+    const exporter = createExporter(server, { retry: { ...{ initialDelayMs: 5, maxDelayMs: 10, maxJitterMs: 0 }, maxAttempts: 3 } });
+    for (const exposure of exposures(4)) exporter.export(exposure);
+    const stats = await exporter.flush();
+    expect(stats.dropped.retries_exhausted).toBe(4);
+    expect(server.requests.filter((r) => r.path === '/track')).toHaveLength(3);
+  });
+
+  it('shutdown with a full queue and a hung server ends by its deadline and counts what it drops', async () => {
+    const server = await startServer();
+    server.injectFault('hang', { times: Number.POSITIVE_INFINITY });
+    const exporter = createExporter(server, { requestTimeoutMs: 60_000, flushIntervalMs: 10 });
+    for (const exposure of exposures(1000)) exporter.export(exposure);
+    await server.waitFor(() => server.requests.length >= 2);
+    const started = Date.now();
+    const stats = await exporter.shutdown({ timeoutMs: 300 });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(3000);
+    expect(stats.dropped.shutdown).toBe(2000);
+    expect(stats.pending).toBe(0);
+    expect(exporter.export(exposures(1)[0]!)).toBe(false);
+    expect(exporter.stats().dropped.shutdown).toBe(2002);
+  });
+
+  it('drops and counts what overflows the bounded queue', async () => {
+    const server = await startServer();
+    server.injectFault('hang', { times: Number.POSITIVE_INFINITY });
+    const exporter = createExporter(server, { maxQueueSize: 100, flushIntervalMs: 60_000, requestTimeoutMs: 60_000 });
+    let accepted = 0;
+    for (const exposure of exposures(200)) if (exporter.export(exposure)) accepted++;
+    const stats = exporter.stats();
+    expect(stats.queued).toBe(100);
+    expect(stats.dropped.queue_full).toBe(300);
+    expect(accepted).toBe(50);
+  });
+});
