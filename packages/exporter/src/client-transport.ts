@@ -24,7 +24,10 @@ export class MixpanelClientTransport implements Transport {
   target(endpoint: Endpoint): TransportTarget {
     const host = this.client.config?.host ?? 'api.mixpanel.com';
     const protocol = this.client.config?.protocol ?? 'https';
-    return { url: `${protocol}://${host}/${endpoint === 'engage' ? 'engage' : 'track'}`, serverAddress: host.split(':')[0] };
+    return {
+      url: `${protocol}://${host}/${endpoint === 'engage' ? 'engage' : 'track'}`,
+      serverAddress: host.split(':')[0],
+    };
   }
 
   async send(request: TransportRequest): Promise<TransportResponse> {

@@ -127,7 +127,13 @@ export class MixpanelExporter {
     this.maxBatchSize = bounded('maxBatchSize', config.maxBatchSize, MAX_BATCH_SIZE, 1, MAX_BATCH_SIZE);
     this.maxBatchBytes = bounded('maxBatchBytes', config.maxBatchBytes, 1_900_000, 1024, MAX_BATCH_BYTES);
     this.maxQueueSize = bounded('maxQueueSize', config.maxQueueSize, 20_000, 1, Number.MAX_SAFE_INTEGER);
-    this.maxQueueBytes = bounded('maxQueueBytes', config.maxQueueBytes, 32 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER);
+    this.maxQueueBytes = bounded(
+      'maxQueueBytes',
+      config.maxQueueBytes,
+      32 * 1024 * 1024,
+      1024,
+      Number.MAX_SAFE_INTEGER,
+    );
     this.requestTimeoutMs = bounded('requestTimeoutMs', config.requestTimeoutMs, 10_000, 1, 600_000);
     const flushIntervalMs = bounded('flushIntervalMs', config.flushIntervalMs, 1000, 1, 3_600_000);
     this.retry = resolveRetryOptions(config.retry);
@@ -148,7 +154,9 @@ export class MixpanelExporter {
     this.instruments = {
       queued: meter.createCounter(semconv.METRIC_RECORDS_QUEUED, { description: 'Records queued for Mixpanel' }),
       exported: meter.createCounter(semconv.METRIC_RECORDS_EXPORTED, { description: 'Records Mixpanel accepted' }),
-      retried: meter.createCounter(semconv.METRIC_RECORDS_RETRIED, { description: 'Records sent again after a failure' }),
+      retried: meter.createCounter(semconv.METRIC_RECORDS_RETRIED, {
+        description: 'Records sent again after a failure',
+      }),
       dropped: meter.createCounter(semconv.METRIC_RECORDS_DROPPED, {
         description: 'Records given up on, by mixpanel.drop.reason',
       }),
@@ -163,7 +171,8 @@ export class MixpanelExporter {
     meter
       .createObservableGauge(semconv.METRIC_QUEUE_SIZE, { description: 'Records waiting or in flight' })
       .addCallback((result) => {
-        for (const q of this.queues) result.observe(q.enqueued - q.settled, { [semconv.ATTR_MIXPANEL_RECORD_TYPE]: q.recordType });
+        for (const q of this.queues)
+          result.observe(q.enqueued - q.settled, { [semconv.ATTR_MIXPANEL_RECORD_TYPE]: q.recordType });
       });
 
     this.counts = {
@@ -434,7 +443,9 @@ export class MixpanelExporter {
       span.setAttribute(semconv.ATTR_ERROR_TYPE, errorType);
       span.recordException({ name: errorType, message });
       span.setStatus({ code: SpanStatusCode.ERROR, message });
-      outcome = aborted ? { kind: 'drop', reason: 'shutdown' } : { kind: 'retry', delayMs: retryDelayMs(attempt, this.retry) };
+      outcome = aborted
+        ? { kind: 'drop', reason: 'shutdown' }
+        : { kind: 'retry', delayMs: retryDelayMs(attempt, this.retry) };
     }
     if (outcome.kind === 'retry' && attempt < this.retry.maxAttempts) {
       span.setAttribute(semconv.ATTR_MIXPANEL_RETRY_DELAY_MS, outcome.delayMs);

@@ -28,13 +28,17 @@ export function resolveApiHost(apiHost: string | undefined, region: MixpanelRegi
   try {
     url = new URL(apiHost);
   } catch {
-    throw new TypeError(`apiHost must be an absolute URL such as https://api-eu.mixpanel.com; got ${JSON.stringify(apiHost)}`);
+    throw new TypeError(
+      `apiHost must be an absolute URL such as https://api-eu.mixpanel.com; got ${JSON.stringify(apiHost)}`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new TypeError(`apiHost must use https; got ${url.protocol}`);
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new TypeError(`apiHost must use https for ${url.hostname}: plain http is only allowed for loopback addresses`);
+    throw new TypeError(
+      `apiHost must use https for ${url.hostname}: plain http is only allowed for loopback addresses`,
+    );
   }
   if (url.username || url.password) throw new TypeError('apiHost must not carry credentials');
   url.search = '';

@@ -58,7 +58,10 @@ describe('MixpanelExporter delivery', () => {
     const [good, bad] = exposures(2);
     if (!good || !bad) throw new Error('fixture');
     // An event far in the future is refused by /import.
-    exporter.enqueueEvent({ ...bad.events[0]!, properties: { ...bad.events[0]!.properties, time: Date.now() + 86_400_000 } });
+    exporter.enqueueEvent({
+      ...bad.events[0]!,
+      properties: { ...bad.events[0]!.properties, time: Date.now() + 86_400_000 },
+    });
     exporter.enqueueEvent(good.events[0]!);
     const stats = await exporter.flush();
     expect(server.events.map((e) => e.properties.distinct_id)).toEqual(['user-0']);
@@ -95,7 +98,9 @@ describe('MixpanelExporter delivery', () => {
 
   it('rejects bad configuration with clear errors that never echo the token', () => {
     expect(() => new MixpanelExporter({ token: '' })).toThrow(/project token/);
-    expect(() => new MixpanelExporter({ token: TOKEN, eventEndpoint: 'import' })).toThrow(/serviceAccount or apiSecret/);
+    expect(() => new MixpanelExporter({ token: TOKEN, eventEndpoint: 'import' })).toThrow(
+      /serviceAccount or apiSecret/,
+    );
     expect(() => new MixpanelExporter({ token: TOKEN, maxBatchSize: 5000 })).toThrow(/maxBatchSize/);
     try {
       new MixpanelExporter({ token: TOKEN, apiHost: 'http://remote.example.com' });

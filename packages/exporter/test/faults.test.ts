@@ -4,7 +4,9 @@ import { createExporter, exposures, startServer } from './helpers.js';
 describe('MixpanelExporter under faults', () => {
   it('server down for a while, then up: nothing lost, nothing double-counted', async () => {
     const server = await startServer();
-    const exporter = createExporter(server, { retry: { initialDelayMs: 50, maxDelayMs: 200, maxJitterMs: 20, maxAttempts: 30 } });
+    const exporter = createExporter(server, {
+      retry: { initialDelayMs: 50, maxDelayMs: 200, maxJitterMs: 20, maxAttempts: 30 },
+    });
     for (const exposure of exposures(100)) exporter.export(exposure);
     await server.waitFor(() => server.events.length === 100);
     await server.down();
@@ -33,7 +35,9 @@ describe('MixpanelExporter under faults', () => {
     expect(stats.retried).toBe(5 * 20);
     // The one Retry-After of 1 s was waited for; backoff alone takes far less here.
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
-    expect(server.requests.filter((r) => r.path === '/track').map((r) => r.status)).toEqual([429, 429, 429, 429, 429, 200]);
+    expect(server.requests.filter((r) => r.path === '/track').map((r) => r.status)).toEqual([
+      429, 429, 429, 429, 429, 200,
+    ]);
   });
 
   it('a hung server makes requests time out, and the retry delivers', async () => {
@@ -65,7 +69,10 @@ describe('MixpanelExporter under faults', () => {
     const [bad, ...good] = exposures(30);
     if (!bad) throw new Error('fixture');
     // One invalid record poisons its batch at /track, which takes batches whole.
-    exporter.enqueueEvent({ ...bad.events[0]!, properties: { ...bad.events[0]!.properties, $insert_id: 'not valid!' } });
+    exporter.enqueueEvent({
+      ...bad.events[0]!,
+      properties: { ...bad.events[0]!.properties, $insert_id: 'not valid!' },
+    });
     for (const exposure of good.slice(0, 9)) exporter.enqueueEvent(exposure.events[0]!);
     for (const exposure of good.slice(9)) exporter.enqueueEvent(exposure.events[0]!);
     const stats = await exporter.flush();
@@ -101,7 +108,9 @@ describe('MixpanelExporter under faults', () => {
   it('gives up after maxAttempts and counts the records', async () => {
     const server = await startServer();
     server.injectFault('500', { times: Number.POSITIVE_INFINITY, path: '/track' });
-    const exporter = createExporter(server, { retry: { ...{ initialDelayMs: 5, maxDelayMs: 10, maxJitterMs: 0 }, maxAttempts: 3 } });
+    const exporter = createExporter(server, {
+      retry: { ...{ initialDelayMs: 5, maxDelayMs: 10, maxJitterMs: 0 }, maxAttempts: 3 },
+    });
     for (const exposure of exposures(4)) exporter.export(exposure);
     const stats = await exporter.flush();
     expect(stats.dropped.retries_exhausted).toBe(4);

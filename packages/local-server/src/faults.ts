@@ -46,6 +46,7 @@ export function faultBody(status: number): string {
     });
   }
   if (status === 401) return JSON.stringify({ code: 401, error: 'Invalid credentials', status: 'Unauthorized' });
-  if (status === 413) return JSON.stringify({ code: 413, error: 'request exceeds 2097152 bytes', status: 'Payload Too Large' });
+  if (status === 413)
+    return JSON.stringify({ code: 413, error: 'request exceeds 2097152 bytes', status: 'Payload Too Large' });
   return JSON.stringify({ code: status, error: 'injected failure', status: 'error' });
 }

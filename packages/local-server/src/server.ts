@@ -223,7 +223,8 @@ export class LocalMixpanelServer {
     const rule = this.takeFault(endpoint);
     if (rule) {
       const { fault } = rule;
-      entry.fault = fault.kind === 'status' ? String(fault.status) : fault.kind === 'delay' ? `delay=${fault.ms}` : fault.kind;
+      entry.fault =
+        fault.kind === 'status' ? String(fault.status) : fault.kind === 'delay' ? `delay=${fault.ms}` : fault.kind;
       if (fault.kind === 'hang') {
         entry.status = 0;
         return; // The socket stays open until the client gives up or the server stops.
@@ -445,14 +446,16 @@ export function summarize(server: LocalMixpanelServer) {
     const flag = String(properties.flag_key ?? properties['Experiment name'] ?? '?');
     const variation = String(properties.variation_key ?? properties['Variant name'] ?? '?');
     exposures[flag] ??= {};
-    (exposures[flag] as Record<string, number>)[variation] = ((exposures[flag] as Record<string, number>)[variation] ?? 0) + 1;
+    (exposures[flag] as Record<string, number>)[variation] =
+      ((exposures[flag] as Record<string, number>)[variation] ?? 0) + 1;
   }
   const profileProperties: Record<string, Record<string, number>> = {};
   for (const profile of server.profiles.values()) {
     for (const [name, value] of Object.entries(profile)) {
       profileProperties[name] ??= {};
       const key = String(value);
-      (profileProperties[name] as Record<string, number>)[key] = ((profileProperties[name] as Record<string, number>)[key] ?? 0) + 1;
+      (profileProperties[name] as Record<string, number>)[key] =
+        ((profileProperties[name] as Record<string, number>)[key] ?? 0) + 1;
     }
   }
   return {

@@ -74,7 +74,8 @@ export class Store {
         else if (operation === '$add') profile[name] = (Number(profile[name]) || 0) + Number(v);
         else if (operation === '$append' || operation === '$union') {
           const list = Array.isArray(profile[name]) ? profile[name] : [];
-          profile[name] = operation === '$union' ? [...new Set([...list, ...(Array.isArray(v) ? v : [v])])] : [...list, v];
+          profile[name] =
+            operation === '$union' ? [...new Set([...list, ...(Array.isArray(v) ? v : [v])])] : [...list, v];
         } else if (operation === '$remove' && Array.isArray(profile[name])) {
           profile[name] = profile[name].filter((x: unknown) => x !== v);
         }

@@ -84,7 +84,10 @@ export function validateEvent(
     return fail('properties.time', 'event is older than 5 days: use /import');
   }
   if (props.distinct_id !== undefined && isPlaceholderId(String(props.distinct_id))) {
-    return fail('properties.distinct_id', `'distinct_id' is an invalid placeholder: ${JSON.stringify(props.distinct_id)}`);
+    return fail(
+      'properties.distinct_id',
+      `'distinct_id' is an invalid placeholder: ${JSON.stringify(props.distinct_id)}`,
+    );
   }
   if (Object.keys(props).length > 255) return fail('properties', 'more than 255 properties');
   time ??= options.now;

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+describe('mixpanel-local-server CLI', () => {
+  it('prints records as they arrive and a summary table on SIGINT, never the token', async () => {
+    const child = spawn(process.execPath, [CLI, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line: ${output}`)), 10_000);
+      child.stdout.on('data', () => {
+        const match = /listening on (http:\/\/\S+)/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1] as string);
+        }
+      });
+    });
+    const token = 'cli-secret-token';
+    await fetch(`${url}/track`, {
+      method: 'POST',
+      body: JSON.stringify([
+        {
+          event: 'Experiment Viewed',
+          properties: {
+            token,
+            distinct_id: 'user-1',
+            flag_key: 'checkout_redesign',
+            variation_key: 'variation_a',
+            time: Date.now(),
+          },
+        },
+      ]),
+    });
+    await fetch(`${url}/engage`, {
+      method: 'POST',
+      body: JSON.stringify([
+        { $token: token, $distinct_id: 'user-1', $set: { '[Optimizely] checkout_redesign': 'variation_a' } },
+      ]),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exit).toBe(0);
+    expect(output).toMatch(
+      /"Experiment Viewed" distinct_id="user-1" flag_key="checkout_redesign" variation_key="variation_a"/,
+    );
+    expect(output).toMatch(/\$set distinct_id="user-1"/);
+    expect(output).toMatch(/checkout_redesign\s+variation_a\s+1/);
+    expect(output).toMatch(/\[Optimizely\] checkout_redesign\s+variation_a\s+1/);
+    expect(output).not.toContain(token);
+  });
+
+  it('refuses bad arguments with usage', async () => {
+    const child = spawn(process.execPath, [CLI, '--port', 'nope'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/invalid --port/);
+  });
+});
