@@ -1,0 +1,4 @@
+export { configFromEnv, ENVIRONMENT_VARIABLES } from './config.js';
+export { OptimizelyMixpanelInstrumentation } from './instrumentation.js';
+export * from './semconv.js';
+export type { ContextIdPolicy, OptimizelyMixpanelInstrumentationConfig } from './types.js';

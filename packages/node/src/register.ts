@@ -1,0 +1,150 @@
+/**
+ * The preload: `node --require @optimizely-mixpanel/node/register app.js` (CommonJS)
+ * or `node --import @optimizely-mixpanel/node/register app.mjs` (ESM).
+ *
+ * Enables the instrumentation before the application loads the SDK, registers
+ * the ESM loader hook itself, starts a NodeSDK from the standard OTEL_*
+ * variables when they ask for an exporter (or joins the tracer provider the
+ * application registers), and flushes on SIGTERM, SIGINT and beforeExit within
+ * a deadline. Whatever fails here is logged and the application runs unchanged.
+ */
+import * as nodeModule from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { OptimizelyMixpanelInstrumentation } from './instrumentation.js';
+import { PACKAGE_NAME } from './version.js';
+
+const SDK_SPECIFIERS = ['@optimizely/optimizely-sdk', '@optimizely/optimizely-sdk/node', '@optimizely/optimizely-sdk/universal'];
+
+interface StartedSdk {
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}
+
+function logLevel(): DiagLogLevel {
+  const value = process.env.OTEL_LOG_LEVEL?.toUpperCase();
+  const level = value ? DiagLogLevel[value as keyof typeof DiagLogLevel] : undefined;
+  return typeof level === 'number' ? level : DiagLogLevel.WARN;
+}
+
+/** ESM interception needs a loader hook; `--import @opentelemetry/instrumentation/hook.mjs` alone registers nothing. */
+function registerEsmHook(): void {
+  const register = (nodeModule as { register?: (specifier: string, parent: URL, options?: object) => void }).register;
+  if (typeof register !== 'function') {
+    diag.warn(`${PACKAGE_NAME}: this Node has no module.register (needs >= 20.6): ESM imports of the SDK are not instrumented`);
+    return;
+  }
+  // Only the SDK's modules are wrapped; every other import loads untouched.
+  register('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), {
+    data: { include: [...SDK_SPECIFIERS, /[\\/]@optimizely[\\/]optimizely-sdk[\\/]/] },
+  });
+}
+
+function wantsSdk(env: NodeJS.ProcessEnv): boolean {
+  if (env.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return false;
+  const exporter = env.OTEL_TRACES_EXPORTER?.trim().toLowerCase();
+  if (exporter === 'none') return false;
+  return Boolean(exporter || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
+function startSdk(instrumentation: OptimizelyMixpanelInstrumentation): StartedSdk | undefined {
+  // Loaded only when asked for: applications with their own SDK never pay for it.
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import(
+    '@opentelemetry/instrumentation-http'
+  );
+  const sdk = new NodeSDK({ instrumentations: [instrumentation, new HttpInstrumentation()] });
+  sdk.start();
+  return sdk as unknown as StartedSdk;
+}
+
+function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work.then(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function installShutdownHooks(instrumentation: OptimizelyMixpanelInstrumentation, sdk: StartedSdk | undefined) {
+  const deadlineMs = Number(process.env.OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS) || 5000;
+  const tracerProvider = () => sdk ?? undefined;
+
+  // beforeExit: the loop is empty, but queued exposures and buffered spans are not sent yet.
+  let flushedAt = -1;
+  let flushing = false;
+  process.on('beforeExit', () => {
+    const queued = instrumentation.exporter?.stats().queued ?? 0;
+    if (flushing || queued === flushedAt) return;
+    flushing = true;
+    flushedAt = queued;
+    // Exposures first: their export spans then go out with the span flush.
+    const flushed = instrumentation.flush().then(() => tracerProvider()?.forceFlush?.());
+    withDeadline(flushed.then(() => true), deadlineMs)
+      .then(async () => {
+        const pending = instrumentation.exporter?.stats().pending ?? 0;
+        if (pending > 0) {
+          // Past the deadline: give up (counted as dropped) so the process can end.
+          diag.warn(`${PACKAGE_NAME}: ${pending} Mixpanel record(s) undelivered at exit after ${deadlineMs} ms`);
+          await instrumentation.shutdown(0);
+        }
+      })
+      .finally(() => {
+        flushing = false;
+      });
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      // Another handler owns the exit; otherwise re-raise so the process ends as it would have.
+      const othersHandle = process.listenerCount(signal) > 0;
+      withDeadline(
+        instrumentation.shutdown(deadlineMs).then(() => sdk?.shutdown()),
+        deadlineMs + 500,
+      ).finally(() => {
+        if (!othersHandle) process.kill(process.pid, signal);
+      });
+    });
+  }
+}
+
+function start(): void {
+  // Node also runs --import preloads in its loader-hooks thread: there is nothing to instrument there.
+  if (!isMainThread) return;
+  const env = process.env;
+  const startSdkNow = wantsSdk(env);
+  // NodeSDK sets its own diag logger when OTEL_LOG_LEVEL is set.
+  if (!(startSdkNow && env.OTEL_LOG_LEVEL)) diag.setLogger(new DiagConsoleLogger(), { logLevel: logLevel(), suppressOverrideMessage: true });
+  if (env.OPTIMIZELY_MIXPANEL_ENABLED?.toLowerCase() === 'false') return;
+  try {
+    registerEsmHook();
+  } catch (error) {
+    diag.warn(`${PACKAGE_NAME}: ESM loader hook not registered: ${String(error)}`);
+  }
+  let instrumentation: OptimizelyMixpanelInstrumentation;
+  try {
+    instrumentation = new OptimizelyMixpanelInstrumentation();
+  } catch (error) {
+    diag.error(`${PACKAGE_NAME} is disabled: ${(error as Error).message}`);
+    return;
+  }
+  let sdk: StartedSdk | undefined;
+  try {
+    sdk = startSdkNow ? startSdk(instrumentation) : undefined;
+  } catch (error) {
+    diag.error(`${PACKAGE_NAME}: OpenTelemetry SDK not started: ${String(error)}`);
+  }
+  if (!sdk) registerInstrumentations({ instrumentations: [instrumentation] });
+  installShutdownHooks(instrumentation, sdk);
+}
+
+try {
+  start();
+} catch (error) {
+  // A preload must never take the application down.
+  diag.error(`${PACKAGE_NAME} failed to start; the application runs without it: ${String(error)}`);
+}
