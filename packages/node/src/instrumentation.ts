@@ -29,6 +29,14 @@ interface SdkModule {
   enums?: { NOTIFICATION_TYPES?: { DECISION?: string; OPTIMIZELY_CONFIG_UPDATE?: string } };
   [Symbol.toStringTag]?: string;
 }
+interface RuntimeState {
+  instrumented: WeakSet<object>;
+  handler: DecisionHandler | undefined;
+  ownExporter: MixpanelExporter | undefined;
+  exporterFailed: boolean;
+  warnedEarly: boolean;
+}
+
 interface Client {
   notificationCenter?: NotificationCenter;
   getOptimizelyConfig?: () => unknown;
@@ -47,11 +55,9 @@ interface Client {
  * ```
  */
 export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<OptimizelyMixpanelInstrumentationConfig> {
-  private readonly instrumented = new WeakSet<object>();
-  private handler: DecisionHandler | undefined;
-  private ownExporter: MixpanelExporter | undefined;
-  private exporterFailed = false;
-  private warnedEarly = false;
+  // The base constructor calls enable(), and so may patch, before field initializers would run:
+  // state is created on first use, and `declare` keeps the field from being reset after super().
+  declare private runtime: RuntimeState | undefined;
 
   /**
    * Configuration is merged over the environment (`MIXPANEL_TOKEN`,
@@ -62,9 +68,25 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     super(PACKAGE_NAME, PACKAGE_VERSION, { ...configFromEnv(), ...config });
   }
 
+  /** Replaces the configuration; clients keep their listener, which uses the new one from the next decision. */
   override setConfig(config: OptimizelyMixpanelInstrumentationConfig = {}): void {
     super.setConfig({ ...configFromEnv(), ...config });
-    this.handler = undefined;
+    const state = this.state;
+    void state.ownExporter?.shutdown({ timeoutMs: 1000 });
+    state.ownExporter = undefined;
+    state.exporterFailed = false;
+    state.handler = undefined;
+  }
+
+  private get state(): RuntimeState {
+    this.runtime ??= {
+      instrumented: new WeakSet(),
+      handler: undefined,
+      ownExporter: undefined,
+      exporterFailed: false,
+      warnedEarly: false,
+    };
+    return this.runtime;
   }
 
   protected init() {
@@ -92,17 +114,17 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
   instrumentClient(client: unknown, sdk?: SdkModule): boolean {
     try {
       if (!client || typeof client !== 'object') return false;
-      if (this.instrumented.has(client)) return true;
+      if (this.state.instrumented.has(client)) return true;
       const center = (client as Client).notificationCenter;
       if (!center || typeof center.addNotificationListener !== 'function') return false;
-      const handler = this.decisionHandler();
+
       const types = sdk?.NOTIFICATION_TYPES ?? sdk?.enums?.NOTIFICATION_TYPES ?? sdk?.default?.enums?.NOTIFICATION_TYPES;
       const configUpdate = types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE;
       const cache = new ClientConfigCache(client as Client, (onUpdate) => {
         center.addNotificationListener(configUpdate, onUpdate);
       });
       const listener = (payload: unknown) => {
-        if (this.isEnabled()) handler.handle(payload, cache);
+        if (this.isEnabled()) this.decisionHandler().handle(payload, cache);
       };
       // The type string differs by major version: take the loaded module's, else try both.
       let id = -1;
@@ -111,7 +133,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
         if (typeof id !== 'number' || id >= 0) break;
       }
       if (typeof id === 'number' && id < 0) return false;
-      this.instrumented.add(client);
+      this.state.instrumented.add(client);
       return true;
     } catch (error) {
       this._diag.error(`could not instrument an Optimizely client; it works as before: ${String(error)}`);
@@ -131,7 +153,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
 
   /** Flushes within `timeoutMs` and stops the exporter this instrumentation created. */
   async shutdown(timeoutMs = 5000): Promise<void> {
-    await this.ownExporter?.shutdown({ timeoutMs });
+    await this.state.ownExporter?.shutdown({ timeoutMs });
   }
 
   private patchSdk(exports: SdkModule): SdkModule {
@@ -167,42 +189,50 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
   }
 
   private decisionHandler(): DecisionHandler {
-    this.handler ??= new DecisionHandler(this.getConfig(), this.exporter, () => this.tracer);
-    return this.handler;
+    const state = this.state;
+    state.handler ??= new DecisionHandler(this.getConfig(), this.exporter, () => this.tracer);
+    return state.handler;
   }
 
   private createExporter(): MixpanelExporter | undefined {
-    if (this.ownExporter || this.exporterFailed) return this.ownExporter;
+    const state = this.state;
+    if (state.ownExporter || state.exporterFailed) return state.ownExporter;
     const config = this.getConfig();
     const token = config.exporterConfig?.token ?? config.token;
     if (!token) {
-      this.exporterFailed = true;
+      state.exporterFailed = true;
       this._diag.warn(
         'MIXPANEL_TOKEN is not set: Optimizely decisions are not sent to Mixpanel (spans still record them).',
       );
       return undefined;
     }
     try {
-      this.ownExporter = new MixpanelExporter({
+      state.ownExporter = new MixpanelExporter({
         ...(config.apiHost ? { apiHost: config.apiHost } : {}),
         ...(config.region ? { region: config.region } : {}),
         ...config.exporterConfig,
         token,
       });
     } catch (error) {
-      this.exporterFailed = true;
+      state.exporterFailed = true;
       // The message names the option; exporter errors never carry the token.
       this._diag.error(`Mixpanel export is off: ${(error as Error).message}`);
     }
-    return this.ownExporter;
+    return state.ownExporter;
   }
 
   /** The "registered too late" failure: the SDK was loaded before we could patch it. */
   private warnIfLoadedEarly(): void {
-    if (this.warnedEarly || typeof require === 'undefined') return;
-    const early = Object.keys(require.cache).some((path) => path.includes(`${SDK.replace('/', '/')}/dist/`));
+    const state = this.state;
+    if (state.warnedEarly || typeof require === 'undefined') return;
+    // An SDK entry in the cache whose createInstance we did not wrap: its clients escape us.
+    const early = Object.entries(require.cache).some(([path, cached]) => {
+      if (!/[\\/]@optimizely[\\/]optimizely-sdk[\\/]dist[\\/]/.test(path)) return false;
+      const createInstance = (cached?.exports as SdkModule | undefined)?.createInstance;
+      return typeof createInstance === 'function' && !this.isWrappedFn(createInstance);
+    });
     if (!early) return;
-    this.warnedEarly = true;
+    state.warnedEarly = true;
     diag.warn(
       `${SDK} was loaded before ${PACKAGE_NAME} was enabled: clients created before now get no Mixpanel exposures. ` +
         `Start the app with \`node --require ${PACKAGE_NAME}/register\` (or --import for ESM), enable the instrumentation ` +

@@ -1,0 +1,238 @@
+import { context, DiagLogLevel, diag, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AnyClient, type AnySdk, createOfflineClient } from '../../../test/support/optimizely.js';
+import { OptimizelyMixpanelInstrumentation, type OptimizelyMixpanelInstrumentationConfig } from '../src/index.js';
+import { requireFrom } from './helpers.js';
+
+const TOKEN = 'node-test-token';
+let server: LocalMixpanelServer;
+// One instance for the file, as in an application: require-in-the-middle tells only the first
+// hook about a module, so a second instance would never see the SDK.
+let instrumentation: OptimizelyMixpanelInstrumentation;
+const spans = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+const tracer = provider.getTracer('app');
+
+const baseConfig = (): OptimizelyMixpanelInstrumentationConfig => ({
+  token: TOKEN,
+  apiHost: server.url,
+  exporterConfig: { flushIntervalMs: 20, retry: { initialDelayMs: 10, maxJitterMs: 0 } },
+});
+
+beforeAll(async () => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  server = new LocalMixpanelServer({ token: TOKEN });
+  await server.start();
+  instrumentation = new OptimizelyMixpanelInstrumentation(baseConfig());
+  instrumentation.setTracerProvider(provider);
+});
+afterAll(async () => {
+  await instrumentation.shutdown(100);
+  instrumentation.disable();
+  context.disable();
+  await server.stop();
+});
+beforeEach(() => {
+  server.reset();
+  spans.reset();
+});
+afterEach(async () => {
+  await instrumentation.flush();
+  diag.disable();
+});
+
+/** Reconfigures the one instrumentation for a test. */
+function instrument(config: OptimizelyMixpanelInstrumentationConfig = {}) {
+  instrumentation.setConfig({ ...baseConfig(), ...config });
+  instrumentation.enable();
+  return instrumentation;
+}
+
+function inSpan<T>(name: string, fn: () => T): { result: T; spanId: string } {
+  const span = tracer.startSpan(name);
+  const result = context.with(trace.setSpan(context.active(), span), fn);
+  span.end();
+  return { result, spanId: span.spanContext().spanId };
+}
+
+describe.each(['sdk6', 'sdk5'] as const)('OptimizelyMixpanelInstrumentation with %s (require)', (fixture) => {
+  it('patches createInstance so a decide() right after it is exported', async () => {
+    const inst = instrument();
+    const sdk: AnySdk = requireFrom(fixture)('@optimizely/optimizely-sdk');
+    expect(sdk.createInstance.__wrapped).toBe(true);
+    if (sdk.default?.createInstance) expect(sdk.default.createInstance.__wrapped).toBe(true);
+    const client = createOfflineClient(sdk);
+    client.createUserContext('user-1').decide('checkout_redesign');
+    await inst.flush();
+    expect(server.events.map((e) => [e.event, e.properties.distinct_id, e.properties.variation_key])).toEqual([
+      ['Experiment Viewed', 'user-1', expect.any(String)],
+    ]);
+    client.close();
+  });
+
+  it('records a feature_flag.evaluation event on the active span, with the context id hashed', async () => {
+    instrument();
+    const sdk: AnySdk = requireFrom(fixture)('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    const user = client.createUserContext('user-123');
+    inSpan('GET /checkout', () => {
+      user.decide('checkout_redesign');
+      user.decide('checkout_redesign');
+    });
+    client.close();
+    const [span] = spans.getFinishedSpans();
+    expect(span?.events.map((e) => e.name)).toEqual(['feature_flag.evaluation', 'feature_flag.evaluation']);
+    expect(span?.events[0]?.attributes).toMatchObject({
+      'feature_flag.key': 'checkout_redesign',
+      'feature_flag.result.variant': 'variation_a',
+      'feature_flag.provider.name': 'Optimizely',
+      'feature_flag.result.reason': 'split',
+      'feature_flag.set.id': 'production',
+      'feature_flag.version': '1',
+      'optimizely.rule.key': 'checkout_redesign_ab',
+      'optimizely.exposure': 'exported',
+    });
+    expect(span?.events[1]?.attributes?.['optimizely.exposure']).toBe('duplicate');
+    const contextId = span?.events[0]?.attributes?.['feature_flag.context.id'];
+    expect(contextId).toMatch(/^[0-9a-f]{32}$/);
+    expect(contextId).not.toContain('user-123');
+  });
+
+  it('disable() restores createInstance, enable() wraps it again', () => {
+    const inst = instrument();
+    const sdk: AnySdk = requireFrom(fixture)('@optimizely/optimizely-sdk');
+    expect(sdk.createInstance.__wrapped).toBe(true);
+    inst.disable();
+    expect(sdk.createInstance.__wrapped).toBeUndefined();
+    if (sdk.default?.createInstance) expect(sdk.default.createInstance.__wrapped).toBeUndefined();
+    inst.enable();
+    expect(sdk.createInstance.__wrapped).toBe(true);
+  });
+});
+
+describe('OptimizelyMixpanelInstrumentation behaviour', () => {
+  it('derives the reason from the datafile: targeted delivery, everyone else', () => {
+    instrument();
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    inSpan('GET /home', () => {
+      const user = client.createUserContext('user-123');
+      user.decide('premium_banner');
+      user.qualifiedSegments = ['premium_users'];
+      user.decide('premium_banner');
+    });
+    client.close();
+    const events = spans.getFinishedSpans()[0]?.events ?? [];
+    expect(events.map((e) => [e.attributes?.['feature_flag.result.reason'], e.attributes?.['feature_flag.result.variant']])).toEqual([
+      ['default', 'off'],
+      ['targeting_match', 'on'],
+    ]);
+  });
+
+  it('opt-in decision spans; raw or no context id by choice', () => {
+    instrument({ decisionSpans: true, spanEvents: false, contextId: 'raw' });
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    client.createUserContext('user-7').decide('checkout_redesign');
+    client.close();
+    const decisionSpans = spans.getFinishedSpans().filter((s) => s.name === 'feature_flag.evaluation');
+    expect(decisionSpans).toHaveLength(1);
+    expect(decisionSpans[0]?.attributes['feature_flag.context.id']).toBe('user-7');
+  });
+
+  it('hooks add properties and drop exposures; throwing hooks are contained', async () => {
+    const inst = instrument({
+      exposureHook: (exposure) => {
+        if (exposure.distinctId === 'user-drop') return false;
+        if (exposure.distinctId === 'user-throw') throw new Error('hook failure');
+        for (const event of exposure.events) event.properties.app_version = '1.2.3';
+        return undefined;
+      },
+      evaluationHook: (attributes, decision) => {
+        if (decision.flagKey === 'premium_banner') throw new Error('evaluation hook failure');
+        attributes['app.tier'] = 'gold';
+      },
+    });
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client: AnyClient = createOfflineClient(sdk);
+    inSpan('GET /x', () => {
+      for (const id of ['user-keep', 'user-drop', 'user-throw']) client.createUserContext(id).decide('checkout_redesign');
+      client.createUserContext('user-keep').decide('premium_banner');
+    });
+    const stats = await inst.exporter?.flush();
+    client.close();
+    const byUser = Object.fromEntries(server.events.map((e) => [`${e.properties.distinct_id}/${e.properties.flag_key}`, e]));
+    expect(Object.keys(byUser).sort()).toEqual(['user-keep/checkout_redesign', 'user-keep/premium_banner', 'user-throw/checkout_redesign']);
+    expect(byUser['user-keep/checkout_redesign']?.properties.app_version).toBe('1.2.3');
+    expect(byUser['user-throw/checkout_redesign']?.properties.app_version).toBeUndefined();
+    expect(stats?.skipped.dropped_by_hook).toBe(1);
+    const events = spans.getFinishedSpans()[0]?.events ?? [];
+    expect(events.map((e) => e.attributes?.['app.tier'])).toEqual(['gold', 'gold', 'gold', undefined]);
+    expect(events).toHaveLength(4);
+  });
+
+  it('reports an SDK loaded too early once, and instrumentClient reaches its clients exactly once', async () => {
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    instrumentation.disable();
+    const early = createOfflineClient(sdk); // created while the SDK is not patched
+    const warnings: string[] = [];
+    diag.setLogger(
+      { error: () => {}, warn: (...args: unknown[]) => warnings.push(args.join(' ')), info: () => {}, debug: () => {}, verbose: () => {} },
+      DiagLogLevel.WARN,
+    );
+    // A second instance enabled after the SDK was loaded: the "registered too late" case.
+    const late = new OptimizelyMixpanelInstrumentation({ ...baseConfig(), dedupWindowMs: 0 });
+    late.enable();
+    expect(warnings.filter((w) => w.includes('was loaded before @optimizely-mixpanel/node'))).toHaveLength(1);
+    expect(warnings.find((w) => w.includes('was loaded before'))).toMatch(/--require @optimizely-mixpanel\/node\/register/);
+    expect(warnings.find((w) => w.includes('was loaded before'))).toMatch(/instrumentClient/);
+    const inst = late;
+
+    early.createUserContext('user-early').decide('checkout_redesign');
+    await inst.flush();
+    expect(server.events).toHaveLength(0); // no listener: the documented failure
+
+    expect(inst.instrumentClient(early)).toBe(true);
+    expect(inst.instrumentClient(early)).toBe(true);
+    early.createUserContext('user-early').decide('checkout_redesign');
+    await inst.flush();
+    expect(server.events).toHaveLength(1); // one listener, not two
+    expect(inst.instrumentClient({})).toBe(false);
+    expect(inst.instrumentClient(null)).toBe(false);
+    early.close();
+    await late.shutdown(100);
+    late.disable();
+    instrumentation.enable();
+  });
+
+  it('without a token: says so once, patches nothing into failure, and decisions still reach spans', async () => {
+    const warnings: string[] = [];
+    diag.setLogger(
+      { error: () => {}, warn: (...args: unknown[]) => warnings.push(args.join(' ')), info: () => {}, debug: () => {}, verbose: () => {} },
+      DiagLogLevel.WARN,
+    );
+    const inst = instrument({ token: undefined });
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    inSpan('GET /a', () => {
+      client.createUserContext('user-1').decide('checkout_redesign');
+      client.createUserContext('user-2').decide('checkout_redesign');
+    });
+    client.close();
+    expect(inst.exporter).toBeUndefined();
+    expect(warnings.filter((w) => w.includes('MIXPANEL_TOKEN is not set'))).toHaveLength(1);
+    expect(spans.getFinishedSpans()[0]?.events[0]?.attributes?.['optimizely.exposure']).toBe('no_exporter');
+  });
+
+  it('rejects invalid environment values with the variable named', () => {
+    process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT = 'sometimes';
+    try {
+      expect(() => new OptimizelyMixpanelInstrumentation({ enabled: false })).toThrow(/OPTIMIZELY_MIXPANEL_EVENT_FORMAT/);
+    } finally {
+      delete process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT;
+    }
+  });
+});
