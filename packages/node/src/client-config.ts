@@ -37,10 +37,17 @@ export class ClientConfigCache {
     for (const [flagKey, flag] of Object.entries(config.featuresMap ?? {})) {
       for (const rule of flag.experimentRules ?? []) ruleKinds.set(`${flagKey}\u0000${rule.key}`, 'experiment');
       for (const rule of flag.deliveryRules ?? []) {
-        ruleKinds.set(`${flagKey}\u0000${rule.key}`, rule.key.startsWith('default-rollout-') ? 'everyone_else' : 'rollout');
+        ruleKinds.set(
+          `${flagKey}\u0000${rule.key}`,
+          rule.key.startsWith('default-rollout-') ? 'everyone_else' : 'rollout',
+        );
       }
     }
-    this.cached = { environmentKey: config.environmentKey || undefined, revision: config.revision || undefined, ruleKinds };
+    this.cached = {
+      environmentKey: config.environmentKey || undefined,
+      revision: config.revision || undefined,
+      ruleKinds,
+    };
     return this.cached;
   }
 }

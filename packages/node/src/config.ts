@@ -30,7 +30,8 @@ function bool(name: string, value: string | undefined): boolean | undefined {
 function int(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new TypeError(`${name} must be a whole number >= 0; got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new TypeError(`${name} must be a whole number >= 0; got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -57,7 +58,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): OptimizelyM
   };
   set('token', env.MIXPANEL_TOKEN?.trim() || undefined);
   set('apiHost', env.MIXPANEL_API_HOST?.trim() || undefined);
-  set('region', oneOf<MixpanelRegion>('OPTIMIZELY_MIXPANEL_REGION', env.OPTIMIZELY_MIXPANEL_REGION, ['us', 'eu', 'in']));
+  set(
+    'region',
+    oneOf<MixpanelRegion>('OPTIMIZELY_MIXPANEL_REGION', env.OPTIMIZELY_MIXPANEL_REGION, ['us', 'eu', 'in']),
+  );
   set(
     'eventFormat',
     oneOf<EventFormat>('OPTIMIZELY_MIXPANEL_EVENT_FORMAT', env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT, [
@@ -78,7 +82,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): OptimizelyM
   set('decisionSpans', bool('OPTIMIZELY_MIXPANEL_DECISION_SPANS', env.OPTIMIZELY_MIXPANEL_DECISION_SPANS));
   set(
     'contextId',
-    oneOf<ContextIdPolicy>('OPTIMIZELY_MIXPANEL_CONTEXT_ID', env.OPTIMIZELY_MIXPANEL_CONTEXT_ID, ['hashed', 'raw', 'none']),
+    oneOf<ContextIdPolicy>('OPTIMIZELY_MIXPANEL_CONTEXT_ID', env.OPTIMIZELY_MIXPANEL_CONTEXT_ID, [
+      'hashed',
+      'raw',
+      'none',
+    ]),
   );
   set('enabled', bool('OPTIMIZELY_MIXPANEL_ENABLED', env.OPTIMIZELY_MIXPANEL_ENABLED));
   return config;

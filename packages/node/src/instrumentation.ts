@@ -93,11 +93,9 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     const patch = (exports: SdkModule) => this.patchSdk(exports);
     const unpatch = (exports: SdkModule) => this.unpatchSdk(exports);
     // Subpath entries resolve to files of their own: a hook on the package name does not see them.
-    const files = [
-      'dist/index.universal.min.js',
-      'dist/index.universal.es.min.js',
-      'dist/index.node.es.min.mjs',
-    ].map((file) => new InstrumentationNodeModuleFile(`${SDK}/${file}`, ['>=6.0.0 <7'], patch, unpatch));
+    const files = ['dist/index.universal.min.js', 'dist/index.universal.es.min.js', 'dist/index.node.es.min.mjs'].map(
+      (file) => new InstrumentationNodeModuleFile(`${SDK}/${file}`, ['>=6.0.0 <7'], patch, unpatch),
+    );
     return [new InstrumentationNodeModuleDefinition(SDK, SUPPORTED, patch, unpatch, files)];
   }
 
@@ -118,7 +116,8 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       const center = (client as Client).notificationCenter;
       if (!center || typeof center.addNotificationListener !== 'function') return false;
 
-      const types = sdk?.NOTIFICATION_TYPES ?? sdk?.enums?.NOTIFICATION_TYPES ?? sdk?.default?.enums?.NOTIFICATION_TYPES;
+      const types =
+        sdk?.NOTIFICATION_TYPES ?? sdk?.enums?.NOTIFICATION_TYPES ?? sdk?.default?.enums?.NOTIFICATION_TYPES;
       const configUpdate = types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE;
       const cache = new ClientConfigCache(client as Client, (onUpdate) => {
         center.addNotificationListener(configUpdate, onUpdate);

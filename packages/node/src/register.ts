@@ -11,16 +11,26 @@
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
+import { DiagConsoleLogger, DiagLogLevel, diag, trace } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { OptimizelyMixpanelInstrumentation } from './instrumentation.js';
 import { PACKAGE_NAME } from './version.js';
 
-const SDK_SPECIFIERS = ['@optimizely/optimizely-sdk', '@optimizely/optimizely-sdk/node', '@optimizely/optimizely-sdk/universal'];
+const SDK_SPECIFIERS = [
+  '@optimizely/optimizely-sdk',
+  '@optimizely/optimizely-sdk/node',
+  '@optimizely/optimizely-sdk/universal',
+];
 
 interface StartedSdk {
   shutdown(): Promise<void>;
-  forceFlush?(): Promise<void>;
+}
+
+/** Flushes the registered tracer provider: ours, or the one the application registered. */
+function flushSpans(): Promise<void> {
+  const global = trace.getTracerProvider() as { getDelegate?: () => unknown };
+  const provider = (global.getDelegate?.() ?? global) as { forceFlush?: () => Promise<void> };
+  return provider.forceFlush?.() ?? Promise.resolve();
 }
 
 function logLevel(): DiagLogLevel {
@@ -33,7 +43,9 @@ function logLevel(): DiagLogLevel {
 function registerEsmHook(): void {
   const register = (nodeModule as { register?: (specifier: string, parent: URL, options?: object) => void }).register;
   if (typeof register !== 'function') {
-    diag.warn(`${PACKAGE_NAME}: this Node has no module.register (needs >= 20.6): ESM imports of the SDK are not instrumented`);
+    diag.warn(
+      `${PACKAGE_NAME}: this Node has no module.register (needs >= 20.6): ESM imports of the SDK are not instrumented`,
+    );
     return;
   }
   // Only the SDK's modules are wrapped; every other import loads untouched.
@@ -52,9 +64,8 @@ function wantsSdk(env: NodeJS.ProcessEnv): boolean {
 function startSdk(instrumentation: OptimizelyMixpanelInstrumentation): StartedSdk | undefined {
   // Loaded only when asked for: applications with their own SDK never pay for it.
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
-  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import(
-    '@opentelemetry/instrumentation-http'
-  );
+  const { HttpInstrumentation } =
+    require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const sdk = new NodeSDK({ instrumentations: [instrumentation, new HttpInstrumentation()] });
   sdk.start();
   return sdk as unknown as StartedSdk;
@@ -72,7 +83,6 @@ function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
 
 function installShutdownHooks(instrumentation: OptimizelyMixpanelInstrumentation, sdk: StartedSdk | undefined) {
   const deadlineMs = Number(process.env.OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS) || 5000;
-  const tracerProvider = () => sdk ?? undefined;
 
   // beforeExit: the loop is empty, but queued exposures and buffered spans are not sent yet.
   let flushedAt = -1;
@@ -83,8 +93,11 @@ function installShutdownHooks(instrumentation: OptimizelyMixpanelInstrumentation
     flushing = true;
     flushedAt = queued;
     // Exposures first: their export spans then go out with the span flush.
-    const flushed = instrumentation.flush().then(() => tracerProvider()?.forceFlush?.());
-    withDeadline(flushed.then(() => true), deadlineMs)
+    const flushed = instrumentation.flush().then(flushSpans);
+    withDeadline(
+      flushed.then(() => true),
+      deadlineMs,
+    )
       .then(async () => {
         const pending = instrumentation.exporter?.stats().pending ?? 0;
         if (pending > 0) {
@@ -118,7 +131,8 @@ function start(): void {
   const env = process.env;
   const startSdkNow = wantsSdk(env);
   // NodeSDK sets its own diag logger when OTEL_LOG_LEVEL is set.
-  if (!(startSdkNow && env.OTEL_LOG_LEVEL)) diag.setLogger(new DiagConsoleLogger(), { logLevel: logLevel(), suppressOverrideMessage: true });
+  if (!(startSdkNow && env.OTEL_LOG_LEVEL))
+    diag.setLogger(new DiagConsoleLogger(), { logLevel: logLevel(), suppressOverrideMessage: true });
   if (env.OPTIMIZELY_MIXPANEL_ENABLED?.toLowerCase() === 'false') return;
   try {
     registerEsmHook();

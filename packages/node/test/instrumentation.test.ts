@@ -126,7 +126,9 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
     });
     client.close();
     const events = spans.getFinishedSpans()[0]?.events ?? [];
-    expect(events.map((e) => [e.attributes?.['feature_flag.result.reason'], e.attributes?.['feature_flag.result.variant']])).toEqual([
+    expect(
+      events.map((e) => [e.attributes?.['feature_flag.result.reason'], e.attributes?.['feature_flag.result.variant']]),
+    ).toEqual([
       ['default', 'off'],
       ['targeting_match', 'on'],
     ]);
@@ -159,13 +161,20 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
     const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
     const client: AnyClient = createOfflineClient(sdk);
     inSpan('GET /x', () => {
-      for (const id of ['user-keep', 'user-drop', 'user-throw']) client.createUserContext(id).decide('checkout_redesign');
+      for (const id of ['user-keep', 'user-drop', 'user-throw'])
+        client.createUserContext(id).decide('checkout_redesign');
       client.createUserContext('user-keep').decide('premium_banner');
     });
     const stats = await inst.exporter?.flush();
     client.close();
-    const byUser = Object.fromEntries(server.events.map((e) => [`${e.properties.distinct_id}/${e.properties.flag_key}`, e]));
-    expect(Object.keys(byUser).sort()).toEqual(['user-keep/checkout_redesign', 'user-keep/premium_banner', 'user-throw/checkout_redesign']);
+    const byUser = Object.fromEntries(
+      server.events.map((e) => [`${e.properties.distinct_id}/${e.properties.flag_key}`, e]),
+    );
+    expect(Object.keys(byUser).sort()).toEqual([
+      'user-keep/checkout_redesign',
+      'user-keep/premium_banner',
+      'user-throw/checkout_redesign',
+    ]);
     expect(byUser['user-keep/checkout_redesign']?.properties.app_version).toBe('1.2.3');
     expect(byUser['user-throw/checkout_redesign']?.properties.app_version).toBeUndefined();
     expect(stats?.skipped.dropped_by_hook).toBe(1);
@@ -180,14 +189,22 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
     const early = createOfflineClient(sdk); // created while the SDK is not patched
     const warnings: string[] = [];
     diag.setLogger(
-      { error: () => {}, warn: (...args: unknown[]) => warnings.push(args.join(' ')), info: () => {}, debug: () => {}, verbose: () => {} },
+      {
+        error: () => {},
+        warn: (...args: unknown[]) => warnings.push(args.join(' ')),
+        info: () => {},
+        debug: () => {},
+        verbose: () => {},
+      },
       DiagLogLevel.WARN,
     );
     // A second instance enabled after the SDK was loaded: the "registered too late" case.
     const late = new OptimizelyMixpanelInstrumentation({ ...baseConfig(), dedupWindowMs: 0 });
     late.enable();
     expect(warnings.filter((w) => w.includes('was loaded before @optimizely-mixpanel/node'))).toHaveLength(1);
-    expect(warnings.find((w) => w.includes('was loaded before'))).toMatch(/--require @optimizely-mixpanel\/node\/register/);
+    expect(warnings.find((w) => w.includes('was loaded before'))).toMatch(
+      /--require @optimizely-mixpanel\/node\/register/,
+    );
     expect(warnings.find((w) => w.includes('was loaded before'))).toMatch(/instrumentClient/);
     const inst = late;
 
@@ -211,7 +228,13 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
   it('without a token: says so once, patches nothing into failure, and decisions still reach spans', async () => {
     const warnings: string[] = [];
     diag.setLogger(
-      { error: () => {}, warn: (...args: unknown[]) => warnings.push(args.join(' ')), info: () => {}, debug: () => {}, verbose: () => {} },
+      {
+        error: () => {},
+        warn: (...args: unknown[]) => warnings.push(args.join(' ')),
+        info: () => {},
+        debug: () => {},
+        verbose: () => {},
+      },
       DiagLogLevel.WARN,
     );
     const inst = instrument({ token: undefined });
@@ -230,7 +253,9 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
   it('rejects invalid environment values with the variable named', () => {
     process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT = 'sometimes';
     try {
-      expect(() => new OptimizelyMixpanelInstrumentation({ enabled: false })).toThrow(/OPTIMIZELY_MIXPANEL_EVENT_FORMAT/);
+      expect(() => new OptimizelyMixpanelInstrumentation({ enabled: false })).toThrow(
+        /OPTIMIZELY_MIXPANEL_EVENT_FORMAT/,
+      );
     } finally {
       delete process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT;
     }
