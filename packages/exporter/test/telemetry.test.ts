@@ -10,8 +10,8 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OtlpReceiver } from '@optimizely-mixpanel/local-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OtlpReceiver } from '../../../test/support/otlp-receiver.js';
 import { MixpanelExporter } from '../src/index.js';
 import { createExporter, exposures, FAST_RETRY, startServer, TOKEN } from './helpers.js';
 

@@ -12,7 +12,7 @@ import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { DiagConsoleLogger, DiagLogLevel, diag, trace } from '@opentelemetry/api';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { type InstrumentationBase, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { OptimizelyMixpanelInstrumentation } from './instrumentation.js';
 import { PACKAGE_NAME } from './version.js';
 
@@ -61,14 +61,17 @@ function wantsSdk(env: NodeJS.ProcessEnv): boolean {
   return Boolean(exporter || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
-function startSdk(instrumentation: OptimizelyMixpanelInstrumentation): StartedSdk | undefined {
-  // Loaded only when asked for: applications with their own SDK never pay for it.
+/**
+ * Loads the SDK and the HTTP instrumentation before any instrumentation is
+ * constructed: the first one installs the shared require hook, and a module
+ * that passed through that hook before an instrumentation asked for it (the
+ * SDK's exporters load `http`) is not offered to it again.
+ */
+function loadSdk(): { NodeSDK: typeof import('@opentelemetry/sdk-node').NodeSDK; http: InstrumentationBase } {
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { HttpInstrumentation } =
     require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-  const sdk = new NodeSDK({ instrumentations: [instrumentation, new HttpInstrumentation()] });
-  sdk.start();
-  return sdk as unknown as StartedSdk;
+  return { NodeSDK, http: new HttpInstrumentation() };
 }
 
 function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
@@ -139,6 +142,13 @@ function start(): void {
   } catch (error) {
     diag.warn(`${PACKAGE_NAME}: ESM loader hook not registered: ${String(error)}`);
   }
+  // Loaded only when asked for: applications with their own SDK never pay for it.
+  let loaded: ReturnType<typeof loadSdk> | undefined;
+  try {
+    loaded = startSdkNow ? loadSdk() : undefined;
+  } catch (error) {
+    diag.error(`${PACKAGE_NAME}: OpenTelemetry SDK not started: ${String(error)}`);
+  }
   let instrumentation: OptimizelyMixpanelInstrumentation;
   try {
     instrumentation = new OptimizelyMixpanelInstrumentation();
@@ -147,10 +157,14 @@ function start(): void {
     return;
   }
   let sdk: StartedSdk | undefined;
-  try {
-    sdk = startSdkNow ? startSdk(instrumentation) : undefined;
-  } catch (error) {
-    diag.error(`${PACKAGE_NAME}: OpenTelemetry SDK not started: ${String(error)}`);
+  if (loaded) {
+    try {
+      const started = new loaded.NodeSDK({ instrumentations: [loaded.http, instrumentation] });
+      started.start();
+      sdk = started;
+    } catch (error) {
+      diag.error(`${PACKAGE_NAME}: OpenTelemetry SDK not started: ${String(error)}`);
+    }
   }
   if (!sdk) registerInstrumentations({ instrumentations: [instrumentation] });
   installShutdownHooks(instrumentation, sdk);

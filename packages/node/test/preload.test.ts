@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
+import { LocalMixpanelServer, OtlpReceiver } from '@optimizely-mixpanel/local-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DATAFILE_PATH } from '../../../test/support/optimizely.js';
-import { OtlpReceiver } from '../../../test/support/otlp-receiver.js';
 import { FIXTURES } from './helpers.js';
 
 const TOKEN = 'preload-token-1a2b3c';

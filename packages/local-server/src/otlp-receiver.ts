@@ -40,8 +40,10 @@ function attributes(list: KeyValue[] | undefined): Record<string, unknown> {
 }
 
 /**
- * An OTLP/HTTP receiver on 127.0.0.1 that accepts JSON-encoded traces
- * (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`) and keeps the spans for tests to read.
+ * An OTLP/HTTP receiver that accepts JSON-encoded traces
+ * (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`) and keeps the spans to read back:
+ * a stand-in for Jaeger, Tempo or Honeycomb in tests and demos. Listens on
+ * 127.0.0.1; protobuf bodies are refused with 415.
  */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
@@ -49,7 +51,8 @@ export class OtlpReceiver {
   private server: Server | undefined;
   url = '';
 
-  async start(): Promise<string> {
+  /** Starts listening on 127.0.0.1 (`port` 0 picks a free one); resolves with the base URL. */
+  async start(port = 0): Promise<string> {
     this.server = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -65,7 +68,7 @@ export class OtlpReceiver {
       if (req.url?.startsWith('/v1/traces')) this.ingestTraces(JSON.parse(text));
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
@@ -75,6 +78,7 @@ export class OtlpReceiver {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
+  /** Resolves once `predicate(spans)` holds, polling; rejects after `timeoutMs`. */
   async waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.spans)) {
