@@ -2,28 +2,43 @@
 export interface DeduplicatorOptions {
   /** How long an exported exposure suppresses identical ones, in ms. Default 30 minutes. */
   windowMs?: number;
-  /** Most entries kept; the least recently seen are evicted beyond it. Default 100 000. */
+  /** Most (user, flag) entries kept; the least recently seen are evicted beyond it. Default 100 000. */
   maxEntries?: number;
 }
 
+/** The last exposure exported for one user and flag. */
+interface Entry {
+  rule: string;
+  variation: string;
+  /** Seconds since the deduplicator was created: a small integer V8 stores inline. */
+  at: number;
+}
+
+/** Flag key, then user id: the SDK hands the same flag-key string every time and V8 caches string hashes. */
+type Generation = Map<string, Map<string, Entry>>;
+
 /**
- * Remembers recently exported exposures by key, within a time window and an
- * entry cap. Eviction is least-recently-used by generations (the hashlru
- * scheme): keys live in a current and a previous Map of at most half the cap
- * each; a key seen again while in the previous generation moves to the
- * current one, and when the current one fills up the previous one is dropped
- * whole. A repeated decision, the hot path, costs one `Map.get`.
+ * Remembers, per user and flag, the last exposure exported, within a time
+ * window and an entry cap. A decision is a duplicate when the same user got
+ * the same rule and variation for the flag less than `windowMs` ago; any change
+ * is a new exposure (so the profile property follows the user back and forth).
  *
- * Values are seconds since this instance was created: small integers that V8
- * stores inline (no heap number per entry).
+ * Eviction is least-recently-used by generations (the hashlru scheme): entries
+ * live in a current and a previous generation of at most half the cap each; an
+ * entry seen again while in the previous one moves to the current one, and when
+ * the current one fills up the previous one is dropped whole. A repeated
+ * decision, the hot path, costs two `Map.get` on strings whose hashes V8 has
+ * usually cached, and no allocation.
  */
 export class ExposureDeduplicator {
   readonly windowMs: number;
   readonly maxEntries: number;
   private readonly generationSize: number;
-  private current = new Map<string, number>();
-  private previous = new Map<string, number>();
-  /** Keys of `previous` that also stand in `current` (moved, not evicted, when `previous` is dropped). */
+  private current: Generation = new Map();
+  private currentSize = 0;
+  private previous: Generation = new Map();
+  private previousSize = 0;
+  /** Entries of `previous` that also stand in `current` (moved, not evicted, when `previous` is dropped). */
   private promoted = 0;
   private evictedCount = 0;
   private readonly originMs: number;
@@ -36,56 +51,79 @@ export class ExposureDeduplicator {
   }
 
   /**
-   * Returns true when `key` was exported less than `windowMs` before `nowMs`
-   * (a duplicate). Otherwise records `key` as exported at `nowMs` and returns
-   * false. A duplicate refreshes recency but not the window, so a user who is
-   * decided every minute is exported again once per window.
+   * Returns true when this user got this rule and variation for this flag less
+   * than `windowMs` before `nowMs` (a duplicate). Otherwise records it as
+   * exported at `nowMs` and returns false. A duplicate refreshes recency but
+   * not the window, so a user decided every minute is exported once per window.
    */
-  seen(key: string, nowMs: number): boolean {
+  seen(distinctId: string, flagKey: string, ruleKey: string, variationKey: string, nowMs: number): boolean {
     const nowS = Math.floor((nowMs - this.originMs) / 1000);
-    const exportedS = this.current.get(key);
-    if (exportedS !== undefined) {
-      if ((nowS - exportedS) * 1000 < this.windowMs) return true;
-      this.current.set(key, nowS);
+    const entry = this.current.get(flagKey)?.get(distinctId);
+    if (entry !== undefined) {
+      if (this.same(entry, ruleKey, variationKey, nowS)) return true;
+      entry.rule = ruleKey;
+      entry.variation = variationKey;
+      entry.at = nowS;
       return false;
     }
-    const previousS = this.previous.get(key);
-    const duplicate = previousS !== undefined && (nowS - previousS) * 1000 < this.windowMs;
-    if (previousS !== undefined) this.promoted++;
-    this.insert(key, duplicate ? (previousS as number) : nowS);
+    const previous = this.previous.get(flagKey)?.get(distinctId);
+    const duplicate = previous !== undefined && this.same(previous, ruleKey, variationKey, nowS);
+    if (previous !== undefined) this.promoted++;
+    this.insert(
+      flagKey,
+      distinctId,
+      duplicate ? (previous as Entry) : { rule: ruleKey, variation: variationKey, at: nowS },
+    );
     return duplicate;
   }
 
-  /** Forgets `key`, so the next identical exposure is exported again. */
-  forget(key: string): void {
-    const inCurrent = this.current.delete(key);
-    if (this.previous.delete(key) && inCurrent) this.promoted--;
+  /** Forgets the user's entry for the flag, so the next decision is exported again. */
+  forget(distinctId: string, flagKey: string): void {
+    const inCurrent = this.current.get(flagKey)?.delete(distinctId) === true;
+    const inPrevious = this.previous.get(flagKey)?.delete(distinctId) === true;
+    if (inCurrent) this.currentSize--;
+    if (inPrevious) this.previousSize--;
+    if (inCurrent && inPrevious) this.promoted--;
   }
 
-  /** Distinct keys currently held (at most `maxEntries`). */
+  /** Distinct (user, flag) entries held now (at most `maxEntries`). */
   get size(): number {
-    return this.current.size + this.previous.size - this.promoted;
+    return this.currentSize + this.previousSize - this.promoted;
   }
 
-  /** Keys evicted by the cap since creation (each may cause one repeated export). */
+  /** Entries evicted by the cap since creation (each may cause one repeated export). */
   get evictions(): number {
     return this.evictedCount;
   }
 
   clear(): void {
-    this.current.clear();
-    this.previous.clear();
+    this.current = new Map();
+    this.previous = new Map();
+    this.currentSize = 0;
+    this.previousSize = 0;
     this.promoted = 0;
   }
 
-  private insert(key: string, exportedS: number): void {
-    if (this.current.size >= this.generationSize) {
-      this.evictedCount += this.previous.size - this.promoted;
+  private same(entry: Entry, ruleKey: string, variationKey: string, nowS: number): boolean {
+    return entry.rule === ruleKey && entry.variation === variationKey && (nowS - entry.at) * 1000 < this.windowMs;
+  }
+
+  private insert(flagKey: string, distinctId: string, entry: Entry): void {
+    if (this.currentSize >= this.generationSize) {
+      this.evictedCount += this.previousSize - this.promoted;
       this.previous = this.current;
+      this.previousSize = this.currentSize;
       this.current = new Map();
+      this.currentSize = 0;
       this.promoted = 0;
     }
-    this.current.set(key, exportedS);
+    let users = this.current.get(flagKey);
+    if (users === undefined) {
+      users = new Map();
+      this.current.set(flagKey, users);
+    }
+    users.set(distinctId, entry);
+    this.currentSize++;
   }
 }
 

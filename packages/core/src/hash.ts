@@ -70,11 +70,3 @@ export function rehash(h: Hash128, n: number): Hash128 {
   h1 ^= h2 ^ h3 ^ h4;
   return [h1 >>> 0, (h2 ^ h1) >>> 0, (h3 ^ h1) >>> 0, (h4 ^ h1) >>> 0];
 }
-
-/**
- * 64 bits of a hash packed into a 4-character string: the most compact key a
- * Map can hash (24 bytes on the V8 heap). Opaque, not printable.
- */
-export function toKey64(h: Hash128): string {
-  return String.fromCharCode(h[0] & 0xffff, h[0] >>> 16, h[1] & 0xffff, h[1] >>> 16);
-}

@@ -1,5 +1,5 @@
 export { type DeduplicatorOptions, ExposureDeduplicator } from './dedup.js';
-export { type Hash128, hash128, rehash, toHex, toKey64 } from './hash.js';
+export { type Hash128, hash128, rehash, toHex } from './hash.js';
 export { isValidDistinctId, MIXPANEL_LIMITS, truncateName, truncateUtf8 } from './limits.js';
 export { DecisionNormalizer } from './normalizer.js';
 export {

@@ -37,9 +37,11 @@ const PLACEHOLDER_IDS = new Set([
 /** True when `id` is a string Mixpanel accepts as a `distinct_id`. */
 export function isValidDistinctId(id: unknown): id is string {
   if (typeof id !== 'string') return false;
-  if (id.length === 0 || id.length > MIXPANEL_LIMITS.maxNameLength) return false;
-  // Fast path: real ids are rarely this short, placeholders always are.
-  if (id.length > 36) return true;
+  const n = id.length;
+  if (n === 0 || n > MIXPANEL_LIMITS.maxNameLength) return false;
+  // Runs inside every decide(): a real id of 10+ characters with no blank at either end is
+  // decided without allocating (placeholders are at most 9 characters, or the zero UUID).
+  if (n > 9 && n !== 36 && id.charCodeAt(0) > 32 && id.charCodeAt(n - 1) > 32) return true;
   return !PLACEHOLDER_IDS.has(id.trim().toLowerCase());
 }
 

@@ -1,5 +1,5 @@
 import { ExposureDeduplicator } from './dedup.js';
-import { hash128, rehash, toHex, toKey64 } from './hash.js';
+import { hash128, rehash, toHex } from './hash.js';
 import { isValidDistinctId, MIXPANEL_LIMITS, truncateName, truncateUtf8 } from './limits.js';
 import type {
   DecisionNotification,
@@ -98,9 +98,9 @@ export class DecisionNormalizer {
       const read = readDecision(notification, this.includeLegacyTypes);
       if (typeof read === 'string') return { decision: undefined, skipReason: read };
       decision = read;
-      if (decision.ruleKey && decision.ruleKind === undefined) {
-        decision.ruleKind = this.resolveRuleKind(decision.flagKey, decision.ruleKey);
-      }
+      // Rule kinds matter before dedup only when rollouts are excluded; otherwise they are
+      // resolved for exposures alone, keeping repeated decisions cheap.
+      if (!this.includeRollouts) this.fillRuleKind(decision);
       const reason = this.check(decision);
       if (reason) return { decision, skipReason: reason };
       return this.expose(decision, notification as DecisionNotification);
@@ -115,13 +115,19 @@ export class DecisionNormalizer {
    * For senders that failed to deliver it and want a later decision to retry.
    */
   forget(exposure: Exposure): void {
-    this.deduplicator?.forget(exposure.dedupKey);
+    this.deduplicator?.forget(exposure.distinctId, exposure.flagKey);
   }
 
-  private resolveRuleKind(flagKey: string, ruleKey: string): RuleKind | undefined {
-    const resolved = this.ruleKind?.(flagKey, ruleKey);
-    if (resolved) return resolved;
-    return ruleKey.startsWith(EVERYONE_ELSE_PREFIX) ? 'everyone_else' : undefined;
+  /**
+   * Sets `decision.ruleKind` when it is not known yet: from the `ruleKind`
+   * resolver, else `everyone_else` for `default-rollout-*` rules. Skipped
+   * decisions may come back without it, to keep the hot path short.
+   */
+  fillRuleKind(decision: FlagDecision): void {
+    if (!decision.ruleKey || decision.ruleKind !== undefined) return;
+    decision.ruleKind =
+      this.ruleKind?.(decision.flagKey, decision.ruleKey) ??
+      (decision.ruleKey.startsWith(EVERYONE_ELSE_PREFIX) ? 'everyone_else' : undefined);
   }
 
   private check(d: FlagDecision): SkipReason | undefined {
@@ -140,11 +146,13 @@ export class DecisionNormalizer {
     const ruleKey = d.ruleKey ?? '';
     const variationKey = d.variationKey || 'off';
     const timestamp = this.now();
+    if (this.deduplicator?.seen(distinctId, flagKey, ruleKey, variationKey, timestamp)) {
+      return { decision: d, skipReason: 'duplicate' };
+    }
     const hash = hash128([distinctId, flagKey, ruleKey, variationKey]);
-    const dedupKey = toKey64(hash);
-    if (this.deduplicator?.seen(dedupKey, timestamp)) return { decision: d, skipReason: 'duplicate' };
 
     // Same tuple in the same window bucket, in any process, gives the same id.
+    this.fillRuleKind(d);
     const insertId = toHex(rehash(hash, Math.floor(timestamp / this.windowMs)));
     const profileName = this.profileName(flagKey);
     const profileValue = d.enabled ? truncateUtf8(variationKey) : 'off';
@@ -160,7 +168,6 @@ export class DecisionNormalizer {
       decisionEventDispatched: d.decisionEventDispatched,
       timestamp,
       insertId,
-      dedupKey,
       profileProperty: { name: profileName, value: profileValue },
       events,
       // A computed key defines an own property even for `__proto__`.
@@ -287,7 +294,8 @@ function readDecision(notification: unknown, includeLegacy: boolean): FlagDecisi
   if (type === 'flag') {
     const flagKey = info.flagKey;
     if (typeof flagKey !== 'string' || flagKey.length === 0) return 'invalid_flag_key';
-    const decision: FlagDecision = {
+    // One object shape for every decision: optional ids are present as undefined.
+    return {
       decisionType: type,
       userId: n.userId,
       flagKey,
@@ -295,13 +303,10 @@ function readDecision(notification: unknown, includeLegacy: boolean): FlagDecisi
       ruleKey: asOptionalString(info.ruleKey),
       ruleKind: undefined,
       enabled: info.enabled === true,
+      experimentId: asIdString(info.experimentId),
+      variationId: asIdString(info.variationId),
       decisionEventDispatched: info.decisionEventDispatched === true,
     };
-    const experimentId = asIdString(info.experimentId);
-    const variationId = asIdString(info.variationId);
-    if (experimentId !== undefined) decision.experimentId = experimentId;
-    if (variationId !== undefined) decision.variationId = variationId;
-    return decision;
   }
 
   const legacyVariation = LEGACY_VARIATION_TYPES.has(type);
@@ -323,6 +328,8 @@ function readDecision(notification: unknown, includeLegacy: boolean): FlagDecisi
       ruleKey: experimentKey,
       ruleKind: 'experiment',
       enabled: true,
+      experimentId: undefined,
+      variationId: undefined,
       // activate() dispatches an impression, getVariation() does not; the payload cannot tell.
       decisionEventDispatched: false,
     };
@@ -344,6 +351,8 @@ function readDecision(notification: unknown, includeLegacy: boolean): FlagDecisi
     ruleKey: experimentKey,
     ruleKind: 'experiment',
     enabled: info.featureEnabled === true,
+    experimentId: undefined,
+    variationId: undefined,
     decisionEventDispatched: false,
   };
 }

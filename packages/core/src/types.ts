@@ -90,8 +90,8 @@ export interface FlagDecision {
   ruleKey: string | null;
   ruleKind: RuleKind | undefined;
   enabled: boolean;
-  experimentId?: string;
-  variationId?: string;
+  experimentId: string | undefined;
+  variationId: string | undefined;
   decisionEventDispatched: boolean;
 }
 
@@ -134,8 +134,6 @@ export interface Exposure {
   timestamp: number;
   /** Deterministic `$insert_id`: same user, flag, rule, variation and window bucket give the same id. */
   insertId: string;
-  /** Opaque key of this exposure in the dedup memory (64 bits packed in 4 UTF-16 units). */
-  dedupKey: string;
   /** Profile property name (`[Optimizely] <flagKey>`) and value (variation key or `off`). */
   profileProperty: { name: string; value: string };
   events: MixpanelEvent[];

@@ -289,13 +289,17 @@ describe('DecisionNormalizer: dedup and insert ids', () => {
     expect(again?.insertId).not.toBe(first?.insertId);
   });
 
-  it('treats a changed variation, rule or user as a new exposure', () => {
+  it('treats a changed variation, rule or user as a new exposure, and a change back too', () => {
     const n = normalizer();
     expect(n.normalize(flag()).exposure).toBeDefined();
+    expect(n.normalize(flag()).skipReason).toBe('duplicate');
     expect(n.normalize(flag({ variationKey: 'control' })).exposure).toBeDefined();
+    expect(n.normalize(flag({ variationKey: 'control' })).skipReason).toBe('duplicate');
+    // Back to the first variation: the profile property must follow, so it is exported again.
+    expect(n.normalize(flag()).exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('variation_a');
     expect(n.normalize(flag({ ruleKey: 'other_rule' })).exposure).toBeDefined();
     expect(n.normalize(flag({}, 'user-456')).exposure).toBeDefined();
-    expect(n.normalize(flag()).skipReason).toBe('duplicate');
+    expect(n.normalize(flag({}, 'user-456')).skipReason).toBe('duplicate');
   });
 
   it('exports every decision with dedup off', () => {

@@ -27,17 +27,26 @@ const MAX_BATCH_SIZE = 2000;
 const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 /** OpenTelemetry's default span link limit. */
 const MAX_LINKS = 128;
+const EVENT_ATTRIBUTES = { [semconv.ATTR_MIXPANEL_RECORD_TYPE]: 'event' };
+const PROFILE_ATTRIBUTES = { [semconv.ATTR_MIXPANEL_RECORD_TYPE]: 'profile' };
 
+/** A record as queued: serialized only when its batch is built, off the decide() path. */
 interface QueuedRecord {
+  value: object;
+  link: SpanContext | undefined;
+}
+
+/** A record in a batch: its JSON and size are known. */
+interface SerializedRecord {
   json: string;
-  bytes: number;
   link: SpanContext | undefined;
 }
 
 /** One queue per endpoint: events (`/track` or `/import`) and profile updates (`/engage`). */
 class RecordQueue {
   items: QueuedRecord[] = [];
-  bytes = 0;
+  /** Running mean of serialized record sizes, for the byte bound of the queue. */
+  meanBytes = 512;
   /** Records ever enqueued / settled (delivered or dropped): flush() waits for settled to catch up. */
   enqueued = 0;
   settled = 0;
@@ -46,6 +55,10 @@ class RecordQueue {
     readonly endpoint: Endpoint,
     readonly recordType: 'event' | 'profile',
   ) {}
+
+  get estimatedBytes(): number {
+    return this.items.length * this.meanBytes;
+  }
 }
 
 type Outcome =
@@ -103,6 +116,7 @@ export class MixpanelExporter {
   private closed = false;
   private shutdownPromise: Promise<ExporterStats> | undefined;
   private readonly lastDropLog = new Map<DropReason, number>();
+  private readonly skipAttributes = new Map<string, Attributes>();
   private readonly log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
 
   /** @throws TypeError on an invalid configuration (missing token, plain HTTP to a remote host, ...). */
@@ -207,24 +221,26 @@ export class MixpanelExporter {
     }
   }
 
-  /** Queues one event (the token is added here). */
+  /** Queues one event; the token is added when its batch is serialized. */
   enqueueEvent(event: MixpanelEvent, link?: SpanContext): boolean {
-    const record =
-      this.events.endpoint === 'track'
-        ? { event: event.event, properties: { ...event.properties, token: this.token } }
-        : event;
-    return this.enqueue(this.events, JSON.stringify(record), link);
+    return this.enqueue(this.events, event, link);
   }
 
-  /** Queues one profile update (the token is added here). */
+  /** Queues one profile update; the token is added when its batch is serialized. */
   enqueueProfileUpdate(update: MixpanelProfileUpdate, link?: SpanContext): boolean {
-    return this.enqueue(this.profiles, JSON.stringify({ $token: this.token, ...update }), link);
+    return this.enqueue(this.profiles, update, link);
   }
 
   /** Counts a decision the caller did not export (`duplicate`, `no_rule`, ...), so none is lost silently. */
   countSkipped(reason: string): void {
+    // Called inside decide() for every repeated decision: no allocation once a reason was seen.
+    let attributes = this.skipAttributes.get(reason);
+    if (!attributes) {
+      attributes = { [semconv.ATTR_OPTIMIZELY_SKIP_REASON]: reason };
+      if (this.skipAttributes.size < 64) this.skipAttributes.set(reason, attributes);
+    }
     this.counts.skipped[reason] = (this.counts.skipped[reason] ?? 0) + 1;
-    this.instruments.skipped.add(1, { [semconv.ATTR_OPTIMIZELY_SKIP_REASON]: reason });
+    this.instruments.skipped.add(1, attributes);
   }
 
   /** Counts so far. */
@@ -283,7 +299,6 @@ export class MixpanelExporter {
       for (const q of this.queues) {
         const items = q.items;
         q.items = [];
-        q.bytes = 0;
         this.settle(q, items.length, 'shutdown');
       }
       await flushed;
@@ -291,30 +306,30 @@ export class MixpanelExporter {
     return this.stats();
   }
 
-  private enqueue(q: RecordQueue, json: string, link: SpanContext | undefined): boolean {
+  private enqueue(q: RecordQueue, value: object, link: SpanContext | undefined): boolean {
+    q.enqueued++;
     if (this.closed) {
-      q.enqueued++;
       this.settle(q, 1, 'shutdown');
       return false;
     }
-    const bytes = Buffer.byteLength(json);
     const pending = this.events.items.length + this.profiles.items.length;
-    const pendingBytes = this.events.bytes + this.profiles.bytes;
-    q.enqueued++;
-    if (bytes + 2 > this.maxBatchBytes) {
-      this.settle(q, 1, 'too_large');
-      return false;
-    }
-    if (pending >= this.maxQueueSize || pendingBytes + bytes > this.maxQueueBytes) {
+    const pendingBytes = this.events.estimatedBytes + this.profiles.estimatedBytes;
+    if (pending >= this.maxQueueSize || pendingBytes + q.meanBytes > this.maxQueueBytes) {
       this.settle(q, 1, 'queue_full');
       return false;
     }
-    q.items.push({ json, bytes, link });
-    q.bytes += bytes;
+    q.items.push({ value, link });
     this.counts.queued++;
-    this.instruments.queued.add(1, { [semconv.ATTR_MIXPANEL_RECORD_TYPE]: q.recordType });
-    if (q.items.length >= this.maxBatchSize || q.bytes >= this.maxBatchBytes) void this.drain(q);
+    this.instruments.queued.add(1, q.recordType === 'event' ? EVENT_ATTRIBUTES : PROFILE_ATTRIBUTES);
+    if (q.items.length >= this.maxBatchSize) void this.drain(q);
     return true;
+  }
+
+  private serialize(q: RecordQueue, value: object): string {
+    if (q.recordType === 'profile') return JSON.stringify({ $token: this.token, ...value });
+    if (q.endpoint === 'import') return JSON.stringify(value);
+    const event = value as MixpanelEvent;
+    return JSON.stringify({ event: event.event, properties: { ...event.properties, token: this.token } });
   }
 
   private drainAll(): void {
@@ -327,7 +342,8 @@ export class MixpanelExporter {
     q.sending = true;
     try {
       while (q.items.length > 0) {
-        await this.deliver(q, this.takeBatch(q));
+        const batch = this.takeBatch(q);
+        if (batch.length > 0) await this.deliver(q, batch);
       }
     } catch (error) {
       this.log.error(`unexpected export failure: ${this.redact(String(error))}`);
@@ -336,22 +352,34 @@ export class MixpanelExporter {
     }
   }
 
-  private takeBatch(q: RecordQueue): QueuedRecord[] {
-    let count = 0;
+  /** Serializes records from the head of the queue into one request's worth. */
+  private takeBatch(q: RecordQueue): SerializedRecord[] {
+    const batch: SerializedRecord[] = [];
     let bytes = 2; // the array's brackets
-    while (count < q.items.length && count < this.maxBatchSize) {
-      const next = (q.items[count] as QueuedRecord).bytes + 1;
-      if (count > 0 && bytes + next > this.maxBatchBytes) break;
-      bytes += next;
-      count++;
+    let taken = 0;
+    let tooLarge = 0;
+    while (taken < q.items.length && batch.length < this.maxBatchSize) {
+      const item = q.items[taken] as QueuedRecord;
+      const json = this.serialize(q, item.value);
+      const size = Buffer.byteLength(json) + 1;
+      if (size + 2 > this.maxBatchBytes) {
+        tooLarge++;
+        taken++;
+        continue;
+      }
+      if (batch.length > 0 && bytes + size > this.maxBatchBytes) break;
+      q.meanBytes += (size - q.meanBytes) / 16;
+      batch.push({ json, link: item.link });
+      bytes += size;
+      taken++;
     }
-    const batch = q.items.splice(0, count);
-    q.bytes -= bytes - 2 - count;
+    q.items.splice(0, taken);
+    if (tooLarge > 0) this.settle(q, tooLarge, 'too_large');
     return batch;
   }
 
   /** Delivers one batch with retries; splits it on 413. Settles every record it was given. */
-  private async deliver(q: RecordQueue, batch: QueuedRecord[]): Promise<void> {
+  private async deliver(q: RecordQueue, batch: SerializedRecord[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       if (this.abortController.signal.aborted) {
         this.settle(q, batch.length, 'shutdown');
@@ -389,7 +417,7 @@ export class MixpanelExporter {
   }
 
   /** One HTTP request, as one CLIENT span. */
-  private async attempt(q: RecordQueue, batch: QueuedRecord[], attempt: number): Promise<Outcome> {
+  private async attempt(q: RecordQueue, batch: SerializedRecord[], attempt: number): Promise<Outcome> {
     const target = this.transport.target(q.endpoint);
     const path = `/${q.endpoint}`;
     const attributes: Attributes = {
@@ -548,7 +576,7 @@ function activeSpanContext(): SpanContext | undefined {
   return spanContext && trace.isSpanContextValid(spanContext) ? spanContext : undefined;
 }
 
-function linksOf(batch: QueuedRecord[]): Link[] {
+function linksOf(batch: SerializedRecord[]): Link[] {
   const links: Link[] = [];
   const seen = new Set<string>();
   for (const record of batch) {

@@ -10,7 +10,8 @@ interface OptimizelyConfigLike {
 export interface ClientConfig {
   environmentKey: string | undefined;
   revision: string | undefined;
-  ruleKinds: Map<string, RuleKind>;
+  /** Rule kind by flag key, then rule key: nested so lookups reuse the SDK's strings and their cached hashes. */
+  ruleKinds: Map<string, Map<string, RuleKind>>;
 }
 
 /**
@@ -33,15 +34,14 @@ export class ClientConfigCache {
     if (this.cached) return this.cached;
     const config = this.client.getOptimizelyConfig?.() as OptimizelyConfigLike | null | undefined;
     if (!config) return undefined; // not ready yet: read again on the next decision
-    const ruleKinds = new Map<string, RuleKind>();
+    const ruleKinds = new Map<string, Map<string, RuleKind>>();
     for (const [flagKey, flag] of Object.entries(config.featuresMap ?? {})) {
-      for (const rule of flag.experimentRules ?? []) ruleKinds.set(`${flagKey}\u0000${rule.key}`, 'experiment');
+      const rules = new Map<string, RuleKind>();
+      for (const rule of flag.experimentRules ?? []) rules.set(rule.key, 'experiment');
       for (const rule of flag.deliveryRules ?? []) {
-        ruleKinds.set(
-          `${flagKey}\u0000${rule.key}`,
-          rule.key.startsWith('default-rollout-') ? 'everyone_else' : 'rollout',
-        );
+        rules.set(rule.key, rule.key.startsWith('default-rollout-') ? 'everyone_else' : 'rollout');
       }
+      ruleKinds.set(flagKey, rules);
     }
     this.cached = {
       environmentKey: config.environmentKey || undefined,

@@ -26,12 +26,16 @@ export class DecisionHandler {
   /** The config of the client whose notification is being handled (set synchronously around normalize). */
   private current: ClientConfig | undefined;
   private warnedFailure = false;
+  private readonly spanEvents: boolean;
+  private readonly decisionSpans: boolean;
 
   constructor(
     private readonly config: OptimizelyMixpanelInstrumentationConfig,
     private readonly exporter: MixpanelExporter | undefined,
     private readonly tracer: () => Tracer,
   ) {
+    this.spanEvents = config.spanEvents !== false;
+    this.decisionSpans = config.decisionSpans === true;
     const windowMs = config.dedupWindowMs;
     this.normalizer = new DecisionNormalizer({
       eventFormat: config.eventFormat ?? 'experiment_viewed',
@@ -49,23 +53,23 @@ export class DecisionHandler {
       const config = clientConfig.get();
       this.current = config;
       const result = this.normalizer.normalize(notification);
-      this.current = undefined;
       const outcome = result.exposure ? this.export(result.exposure, result.decision) : result.skipReason;
       if (!result.exposure) this.exporter?.countSkipped(result.skipReason);
       if (result.decision) {
         this.recordEvaluation(result.decision, (notification as { userId?: unknown }).userId, outcome, config);
       }
     } catch (error) {
-      this.current = undefined;
       if (!this.warnedFailure) {
         this.warnedFailure = true;
         log.error(`decision handling failed; the application is unaffected: ${String(error)}`);
       }
+    } finally {
+      this.current = undefined;
     }
   }
 
   private ruleKind(flagKey: string, ruleKey: string): RuleKind | undefined {
-    return this.current?.ruleKinds.get(`${flagKey}\u0000${ruleKey}`);
+    return this.current?.ruleKinds.get(flagKey)?.get(ruleKey);
   }
 
   /** Returns `exported`, or why it was not. */
@@ -93,13 +97,13 @@ export class DecisionHandler {
     outcome: string,
     clientConfig: ClientConfig | undefined,
   ): void {
-    const spanEvents = this.config.spanEvents !== false;
-    const decisionSpans = this.config.decisionSpans === true;
-    if (!spanEvents && !decisionSpans) return;
+    const decisionSpans = this.decisionSpans;
+    if (!this.spanEvents && !decisionSpans) return;
     const active = trace.getActiveSpan();
-    const onActive = spanEvents && active?.isRecording() === true;
+    const onActive = this.spanEvents && active?.isRecording() === true;
     if (!onActive && !decisionSpans) return;
 
+    this.normalizer.fillRuleKind(decision); // for the reason; skipped decisions may not carry it yet
     const attributes: Record<string, string | number | boolean> = featureFlagEvaluationAttributes(decision, {
       setId: clientConfig?.environmentKey,
       version: clientConfig?.revision,
