@@ -10,7 +10,6 @@ import type {
   NormalizeResult,
   NormalizerConfig,
   PropertyValue,
-  RuleKind,
   SkipReason,
 } from './types.js';
 
