@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-for (const pkg of ['core', 'browser']) {
+for (const pkg of ['core']) {
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', pkg, 'dist', 'esm');
   if (existsSync(dir)) writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
 }

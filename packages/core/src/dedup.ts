@@ -6,6 +6,9 @@ export interface DeduplicatorOptions {
   maxEntries?: number;
 }
 
+/** A persisted entry: `[flagKey, distinctId, ruleKey, variationKey, exportedAtMs]`. */
+export type DedupEntry = [string, string, string, string, number];
+
 /** The last exposure exported for one user and flag. */
 interface Entry {
   rule: string;
@@ -94,6 +97,38 @@ export class ExposureDeduplicator {
   /** Entries evicted by the cap since creation (each may cause one repeated export). */
   get evictions(): number {
     return this.evictedCount;
+  }
+
+  /**
+   * The entries still inside the window, oldest generation first, as
+   * `[flagKey, distinctId, ruleKey, variationKey, exportedAtMs]`: for
+   * persisting the memory (a browser session's sessionStorage) and {@link restore}.
+   */
+  snapshot(nowMs: number = Date.now()): DedupEntry[] {
+    const out: DedupEntry[] = [];
+    const seen = new Set<Entry>();
+    for (const generation of [this.previous, this.current]) {
+      for (const [flagKey, users] of generation) {
+        for (const [distinctId, entry] of users) {
+          const at = this.originMs + entry.at * 1000;
+          if (seen.has(entry) || nowMs - at >= this.windowMs) continue;
+          seen.add(entry);
+          out.push([flagKey, distinctId, entry.rule, entry.variation, at]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Takes entries back from {@link snapshot}; malformed ones are ignored. */
+  restore(entries: readonly unknown[]): void {
+    for (const item of entries) {
+      if (!Array.isArray(item) || item.length !== 5) continue;
+      const [flagKey, distinctId, rule, variation, at] = item as unknown[];
+      if (typeof flagKey !== 'string' || typeof distinctId !== 'string') continue;
+      if (typeof rule !== 'string' || typeof variation !== 'string' || typeof at !== 'number') continue;
+      this.seen(distinctId, flagKey, rule, variation, at);
+    }
   }
 
   clear(): void {

@@ -61,4 +61,18 @@ describe('ExposureDeduplicator', () => {
     expect(d.maxEntries).toBe(100_000);
     expect(d.windowMs).toBe(30 * 60 * 1000);
   });
+
+  it('snapshots the entries inside the window and restores them elsewhere', () => {
+    const a = new ExposureDeduplicator({ windowMs: 60_000 }, 1_000_000);
+    a.seen('u1', 'flag', 'rule', 'on', 1_000_000);
+    a.seen('u2', 'flag', 'rule', 'off', 1_030_000);
+    const snapshot = a.snapshot(1_070_000); // u1 is out of the window by now
+    expect(snapshot).toEqual([['flag', 'u2', 'rule', 'off', 1_030_000]]);
+    const b = new ExposureDeduplicator({ windowMs: 60_000 }, 2_000_000);
+    b.restore(JSON.parse(JSON.stringify(snapshot)));
+    b.restore([null, ['x'], ['flag', 'u3', 'rule', 'on', 'not a time']]);
+    expect(b.size).toBe(1);
+    expect(b.seen('u2', 'flag', 'rule', 'off', 1_080_000)).toBe(true);
+    expect(b.seen('u2', 'flag', 'rule', 'off', 1_091_000)).toBe(false);
+  });
 });

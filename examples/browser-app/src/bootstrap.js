@@ -1,0 +1,10 @@
+// The bundled route: the build plugin routes this import through the instrumented re-export.
+
+import * as sdk from '@optimizely/optimizely-sdk';
+import { enableOptimizelyMixpanel } from '@optimizely-mixpanel/browser';
+import { runApp } from './app.js';
+import { initMixpanel } from './mixpanel-setup.js';
+
+const mixpanel = initMixpanel();
+enableOptimizelyMixpanel({ mixpanel });
+runApp(sdk, mixpanel);

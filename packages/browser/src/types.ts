@@ -1,0 +1,63 @@
+import type { EventFormat, Exposure, FlagDecision } from '@optimizely-mixpanel/core';
+
+/** The part of a `mixpanel-browser` instance the integration uses. */
+export interface MixpanelBrowser {
+  track(event: string, properties?: Record<string, unknown>): unknown;
+  register(properties: Record<string, unknown>): unknown;
+  identify(distinctId: string): unknown;
+  get_distinct_id(): string;
+  has_opted_out_tracking?(): boolean;
+  people: { set(properties: Record<string, unknown>): unknown };
+}
+
+/** The part of `@opentelemetry/api`'s `trace` the integration uses (pass `trace` to enable span events). */
+export interface TraceApi {
+  getActiveSpan():
+    | {
+        isRecording(): boolean;
+        addEvent(name: string, attributes?: Record<string, string | number | boolean>): unknown;
+      }
+    | undefined;
+}
+
+/**
+ * What to do when the Optimizely user id is not Mixpanel's current `distinct_id`:
+ * `identify` it in Mixpanel (profile writes queued before are sent then), or
+ * `warn` once and skip such exposures (counted as `identity_mismatch`).
+ */
+export type IdentityPolicy = 'identify' | 'warn';
+
+/** Options of {@link enableOptimizelyMixpanel}. */
+export interface BrowserOptions {
+  /** The app's initialised `mixpanel-browser` instance. */
+  mixpanel: MixpanelBrowser;
+  /**
+   * The SDK module to patch in place: defaults to `window.optimizelySdk`, the
+   * script-tag (UMD) build. Bundled apps use the build plugin instead.
+   */
+  sdk?: { createInstance?: unknown } | undefined;
+  /** Default `identify`. */
+  identity?: IdentityPolicy;
+  /** `experiment_viewed` (default), `experiment_started` or `both`. */
+  eventFormat?: EventFormat;
+  /** Dedup window in ms, kept across reloads for the session. Default 30 minutes. */
+  dedupWindowMs?: number;
+  /** Entries kept in memory and in sessionStorage. Default 500. */
+  dedupMaxEntries?: number;
+  /** Export rollout decisions. Default true. */
+  includeRollouts?: boolean;
+  /** SDK attributes copied onto the exposure event. Default none. */
+  attributeAllowlist?: string[];
+  /** Register `[Optimizely] <flagKey>` as a super property on later events. Default true. */
+  superProperties?: boolean;
+  /** `trace` from `@opentelemetry/api`: adds `feature_flag.evaluation` events to the active span. */
+  trace?: TraceApi;
+  /** Called with each exposure before it is sent; return `false` to drop it. */
+  exposureHook?: (exposure: Exposure, decision: FlagDecision) => boolean | undefined;
+}
+
+/** Counts since enable: exposures sent and decisions skipped by reason. */
+export interface BrowserStats {
+  exposed: number;
+  skipped: Record<string, number>;
+}

@@ -1,0 +1,144 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+// Debian's Chromium (installed by .ci/run): no browser download is possible here.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const EXAMPLE = fileURLToPath(new URL('../../../examples/browser-app/', import.meta.url));
+const TOKEN = 'browser-demo-token';
+
+let outDir: string;
+let server: LocalMixpanelServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (see .ci/run)`);
+  outDir = mkdtempSync(join(tmpdir(), 'optimizely-mixpanel-page-'));
+  // The example page, built with Vite and this package's plugin, as an app would build it.
+  await build({ root: EXAMPLE, configFile: join(EXAMPLE, 'vite.config.js'), logLevel: 'error', build: { outDir } });
+  // Page and Mixpanel API on one origin: mixpanel-browser sends with credentials.
+  server = new LocalMixpanelServer({ token: TOKEN, staticDir: outDir });
+  await server.start();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  server.reset();
+  pageErrors.length = 0;
+  // A fresh context per test: no queued events or dedup memory carried over.
+  context = await browser.newContext();
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+});
+
+afterEach(async () => {
+  await context?.close();
+});
+
+async function open(path: string): Promise<string> {
+  await page.goto(`${server.url}/${path}`);
+  await page.waitForSelector('#status[data-variation]');
+  return (await page.getAttribute('#status', 'data-variation')) as string;
+}
+
+const exposures = () => server.events.filter((e) => e.event === 'Experiment Viewed');
+
+describe.each(['index.html', 'umd.html'])('%s in Chromium', (file) => {
+  it('sends the exposure event, the profile property and the super property', async () => {
+    const variation = await open(`${file}?user=user-123`);
+    expect(variation).toBe('variation_a');
+    await server.waitFor(() => exposures().length === 1 && server.profiles.has('user-123'));
+    expect(exposures()[0]?.properties).toMatchObject({
+      distinct_id: 'user-123',
+      flag_key: 'checkout_redesign',
+      variation_key: 'variation_a',
+      rule_key: 'checkout_redesign_ab',
+      enabled: true,
+      '[Optimizely] checkout_redesign': 'variation_a',
+      mp_lib: 'web',
+    });
+    expect(server.profiles.get('user-123')).toMatchObject({ '[Optimizely] checkout_redesign': 'variation_a' });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a conversion tracked after decide() carries the experiment as a super property', async () => {
+    await open(`${file}?user=user-123`);
+    await page.evaluate(() => (window as unknown as { app: { purchase(): void } }).app.purchase());
+    await server.waitFor(() => server.events.some((e) => e.event === 'Purchase'));
+    const purchase = server.events.find((e) => e.event === 'Purchase');
+    expect(purchase?.properties).toMatchObject({ amount: 42, '[Optimizely] checkout_redesign': 'variation_a' });
+  });
+});
+
+describe('dedup, consent and failures in Chromium', () => {
+  it('repeated decide() and a reload send one exposure; a changed variation sends a new one', async () => {
+    await open('index.html?user=user-123');
+    await page.evaluate(() => (window as unknown as { app: { decideAgain(): string } }).app.decideAgain());
+    await page.reload();
+    await page.waitForSelector('#status[data-variation]');
+    await server.waitFor(() => exposures().length >= 1);
+    await page.waitForTimeout(500); // batches go every 100 ms: anything extra would have arrived
+    expect(exposures()).toHaveLength(1);
+
+    await open('index.html?user=user-123&force=control');
+    await server.waitFor(() => exposures().length === 2);
+    expect(exposures()[1]?.properties).toMatchObject({
+      variation_key: 'control',
+      '[Optimizely] checkout_redesign': 'control',
+    });
+  });
+
+  it("with no user id of its own, the app decides for Mixpanel's distinct_id and no identify is needed", async () => {
+    await open('index.html');
+    await server.waitFor(() => exposures().length === 1);
+    const distinctId = await page.evaluate(
+      () => localStorage.getItem(Object.keys(localStorage).find((k) => k.startsWith('mp_')) ?? '') ?? '',
+    );
+    expect(exposures()[0]?.properties.distinct_id).toMatch(/^\$device:/);
+    expect(distinctId).toContain(String(exposures()[0]?.properties.distinct_id).replace('$device:', ''));
+  });
+
+  it('an opted-out user sends nothing', async () => {
+    await open('index.html?user=user-123&optout=1');
+    await page.evaluate(() => (window as unknown as { app: { purchase(): void } }).app.purchase());
+    await page.waitForTimeout(800);
+    expect(server.events).toHaveLength(0);
+    expect(server.profiles.size).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('the app keeps working when the Mixpanel host is unreachable', async () => {
+    const variation = await open('index.html?user=user-123&api_host=http://127.0.0.1:9');
+    expect(variation).toBe('variation_a');
+    const again = await page.evaluate(() =>
+      (window as unknown as { app: { decideAgain(): string } }).app.decideAgain(),
+    );
+    expect(again).toBe('variation_a');
+    expect(pageErrors).toEqual([]);
+  });
+});
