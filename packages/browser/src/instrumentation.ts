@@ -34,15 +34,22 @@ interface State {
 
 // Shared through globalThis: the bundled re-export and the app's bootstrap may hold separate copies.
 const STATE_KEY = Symbol.for('@optimizely-mixpanel/browser');
-const state: State =
-  ((globalThis as Record<symbol, unknown>)[STATE_KEY] as State | undefined) ??
-  (((globalThis as Record<symbol, unknown>)[STATE_KEY] = {
-    enabled: undefined,
-    pending: [],
-    clients: new WeakSet(),
-    stats: { exposed: 0, skipped: {} },
-    warned: new Set(),
-  } satisfies State) as State);
+function sharedState(): State {
+  const holder = globalThis as Record<symbol, unknown>;
+  let existing = holder[STATE_KEY] as State | undefined;
+  if (!existing) {
+    existing = {
+      enabled: undefined,
+      pending: [],
+      clients: new WeakSet(),
+      stats: { exposed: 0, skipped: {} },
+      warned: new Set(),
+    };
+    holder[STATE_KEY] = existing;
+  }
+  return existing;
+}
+const state = sharedState();
 
 function count(reason: string): void {
   state.stats.skipped[reason] = (state.stats.skipped[reason] ?? 0) + 1;
