@@ -6,5 +6,6 @@ import { runApp } from './app.js';
 import { initMixpanel } from './mixpanel-setup.js';
 
 const mixpanel = initMixpanel();
-enableOptimizelyMixpanel({ mixpanel });
+// Test pages pass the identity policy in the URL; an app writes its choice here.
+enableOptimizelyMixpanel({ mixpanel, identity: new URLSearchParams(location.search).get('identity') ?? 'identify' });
 runApp(sdk, mixpanel);

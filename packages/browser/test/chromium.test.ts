@@ -123,6 +123,19 @@ describe('dedup, consent and failures in Chromium', () => {
     expect(distinctId).toContain(String(exposures()[0]?.properties.distinct_id).replace('$device:', ''));
   });
 
+  it("identity 'warn': a user id that is not Mixpanel's distinct_id is warned about once and not sent", async () => {
+    const warnings: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'warning') warnings.push(message.text());
+    });
+    await open('index.html?user=user-123&identity=warn');
+    await page.evaluate(() => (window as unknown as { app: { decideAgain(): string } }).app.decideAgain());
+    await page.waitForTimeout(500);
+    expect(exposures()).toHaveLength(0);
+    expect(server.profiles.size).toBe(0);
+    expect(warnings.filter((w) => w.includes("differs from Mixpanel's distinct_id"))).toHaveLength(1);
+  });
+
   it('an opted-out user sends nothing', async () => {
     await open('index.html?user=user-123&optout=1');
     await page.evaluate(() => (window as unknown as { app: { purchase(): void } }).app.purchase());
