@@ -1,9 +1,10 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatEvent, formatProfileUpdate, formatTable } from './format.js';
 import { LocalMixpanelServer } from './server.js';
 
-const USAGE = `Usage: mixpanel-local-server [--port 8080] [--host 127.0.0.1] [--token TOKEN] [--quiet]
+const USAGE = `Usage: mixpanel-local-server [--port 8080] [--host 127.0.0.1] [--token TOKEN] [--static DIR] [--quiet]
 
 A local stand-in for Mixpanel's ingestion API (/track, /import, /engage). Point an integration at it
 (e.g. MIXPANEL_API_HOST=http://127.0.0.1:8080) and watch the events and profile updates it would send.
@@ -13,6 +14,7 @@ Ctrl-C prints a summary table. Read back as JSON: GET /_local/events, /_local/pr
   --host    interface (default 127.0.0.1)
   --token   only accept records carrying this project token
   --fault   play a fault on every request: 429, 429:retry-after=2, 500, hang, reset, delay=MS
+  --static  also serve the files of this folder (a page and its Mixpanel API on one origin)
   --quiet   do not print records as they arrive`;
 
 function main(): void {
@@ -37,6 +39,7 @@ function main(): void {
     port,
     host: values.host ?? '127.0.0.1',
     ...(values.token ? { token: values.token } : {}),
+    ...(values.static ? { staticDir: resolve(values.static) } : {}),
     onRecord: (record) => {
       if (quiet) return;
       console.log(record.type === 'event' ? formatEvent(record.event) : formatProfileUpdate(record.update));
@@ -65,6 +68,7 @@ function parse() {
       host: { type: 'string' },
       token: { type: 'string' },
       fault: { type: 'string' },
+      static: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
     },
