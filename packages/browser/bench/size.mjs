@@ -25,4 +25,6 @@ const code = readFileSync(join(outDir, file));
 if (!process.env.KEEP) rmSync(outDir, { recursive: true, force: true });
 else console.log(outDir);
 const gz = gzipSync(code, { level: 9 }).length;
-console.log(`browser: @optimizely-mixpanel/browser bundled with core, minified: ${code.length} B, gzipped: ${gz} B (${(gz / 1024).toFixed(2)} KB); target < 4 KB`);
+console.log(
+  `browser: @optimizely-mixpanel/browser bundled with core, minified: ${code.length} B, gzipped: ${gz} B (${(gz / 1024).toFixed(2)} KB); target < 4 KB`,
+);

@@ -1,6 +1,7 @@
 /** Rules Mixpanel applies to ingested records, as far as they are documented. */
 
 const INSERT_ID = /^[A-Za-z0-9-]{1,36}$/;
+// Kept apart from @optimizely-mixpanel/core on purpose: this server is the oracle core is tested against.
 const PLACEHOLDER_IDS = new Set([
   '',
   '0',

@@ -44,6 +44,14 @@ afterEach(async () => {
   diag.disable();
 });
 
+/** Collects what reaches the OpenTelemetry diag logger at WARN and above. */
+function captureWarnings(): string[] {
+  const warnings: string[] = [];
+  const push = (...args: unknown[]) => warnings.push(args.join(' '));
+  diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+  return warnings;
+}
+
 /** Reconfigures the one instrumentation for a test. */
 function instrument(config: OptimizelyMixpanelInstrumentationConfig = {}) {
   instrumentation.setConfig({ ...baseConfig(), ...config });
@@ -187,17 +195,7 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
     const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
     instrumentation.disable();
     const early = createOfflineClient(sdk); // created while the SDK is not patched
-    const warnings: string[] = [];
-    diag.setLogger(
-      {
-        error: () => {},
-        warn: (...args: unknown[]) => warnings.push(args.join(' ')),
-        info: () => {},
-        debug: () => {},
-        verbose: () => {},
-      },
-      DiagLogLevel.WARN,
-    );
+    const warnings = captureWarnings();
     // A second instance enabled after the SDK was loaded: the "registered too late" case.
     const late = new OptimizelyMixpanelInstrumentation({ ...baseConfig(), dedupWindowMs: 0 });
     late.enable();
@@ -226,17 +224,7 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
   });
 
   it('without a token: says so once, patches nothing into failure, and decisions still reach spans', async () => {
-    const warnings: string[] = [];
-    diag.setLogger(
-      {
-        error: () => {},
-        warn: (...args: unknown[]) => warnings.push(args.join(' ')),
-        info: () => {},
-        debug: () => {},
-        verbose: () => {},
-      },
-      DiagLogLevel.WARN,
-    );
+    const warnings = captureWarnings();
     const inst = instrument({ token: undefined });
     const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
     const client = createOfflineClient(sdk);
