@@ -22,8 +22,7 @@ await build({
 });
 const file = readdirSync(outDir).find((f) => f.endsWith('.js'));
 const code = readFileSync(join(outDir, file));
-if (!process.env.KEEP) rmSync(outDir, { recursive: true, force: true });
-else console.log(outDir);
+rmSync(outDir, { recursive: true, force: true });
 const gz = gzipSync(code, { level: 9 }).length;
 console.log(
   `browser: @optimizely-mixpanel/browser bundled with core, minified: ${code.length} B, gzipped: ${gz} B (${(gz / 1024).toFixed(2)} KB); target < 4 KB`,
