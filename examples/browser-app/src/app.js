@@ -3,7 +3,7 @@ import datafile from './datafile.json?raw';
 
 const params = new URLSearchParams(location.search);
 
-export function runApp(sdk, mixpanel) {
+export function runApp(sdk, mixpanel, tracer) {
   const client = sdk.createStaticProjectConfigManager
     ? sdk.createInstance({ projectConfigManager: sdk.createStaticProjectConfigManager({ datafile }) })
     : sdk.createInstance({
@@ -20,7 +20,16 @@ export function runApp(sdk, mixpanel) {
   if (force)
     user.setForcedDecision({ flagKey: 'checkout_redesign', ruleKey: 'checkout_redesign_ab' }, { variationKey: force });
   let decision;
-  for (let render = 0; render < 3; render++) decision = user.decide('checkout_redesign');
+  const render = () => {
+    for (let i = 0; i < 3; i++) decision = user.decide('checkout_redesign');
+  };
+  // With tracing on, the renders happen inside a span, as an instrumented event handler's would.
+  if (tracer) {
+    tracer.startActiveSpan('render checkout', (span) => {
+      render();
+      span.end();
+    });
+  } else render();
   const status = document.getElementById('status');
   status.textContent = `variation=${decision.variationKey}`;
   status.dataset.variation = decision.variationKey;

@@ -4,8 +4,11 @@ import * as sdk from '@optimizely/optimizely-sdk';
 import { enableOptimizelyMixpanel } from '@optimizely-mixpanel/browser';
 import { runApp } from './app.js';
 import { initMixpanel } from './mixpanel-setup.js';
+import { startTracing } from './tracing.js';
 
 const mixpanel = initMixpanel();
-// Test pages pass the identity policy in the URL; an app writes its choice here.
-enableOptimizelyMixpanel({ mixpanel, identity: new URLSearchParams(location.search).get('identity') ?? 'identify' });
-runApp(sdk, mixpanel);
+const params = new URLSearchParams(location.search);
+// Test pages pass these choices in the URL; an app writes its own here.
+const trace = params.get('trace') === '1' ? startTracing() : undefined;
+enableOptimizelyMixpanel({ mixpanel, identity: params.get('identity') ?? 'identify', trace });
+runApp(sdk, mixpanel, trace?.getTracer('app'));

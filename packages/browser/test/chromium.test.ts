@@ -136,6 +136,29 @@ describe('dedup, consent and failures in Chromium', () => {
     expect(warnings.filter((w) => w.includes("differs from Mixpanel's distinct_id"))).toHaveLength(1);
   });
 
+  it('with a web tracer provider, each decision adds a feature_flag.evaluation event to the active span', async () => {
+    await open('index.html?user=user-123&trace=1');
+    const spans = await page.evaluate(() =>
+      (
+        window as unknown as {
+          finishedSpans(): Array<{
+            name: string;
+            events: Array<{ name: string; attributes: Record<string, unknown> }>;
+          }>;
+        }
+      ).finishedSpans(),
+    );
+    const render = spans.find((s) => s.name === 'render checkout');
+    expect(render?.events.map((e) => e.name)).toEqual(Array(3).fill('feature_flag.evaluation'));
+    expect(render?.events[0]?.attributes).toMatchObject({
+      'feature_flag.key': 'checkout_redesign',
+      'feature_flag.result.variant': 'variation_a',
+      'feature_flag.provider.name': 'Optimizely',
+      'optimizely.exposure': 'exported',
+    });
+    expect(render?.events.slice(1).map((e) => e.attributes['optimizely.exposure'])).toEqual(['duplicate', 'duplicate']);
+  });
+
   it('an opted-out user sends nothing', async () => {
     await open('index.html?user=user-123&optout=1');
     await page.evaluate(() => (window as unknown as { app: { purchase(): void } }).app.purchase());
