@@ -116,6 +116,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       const center = (client as Client).notificationCenter;
       if (!center || typeof center.addNotificationListener !== 'function') return false;
 
+      this.decisionHandler(); // the exporter (or the missing-token warning) comes with the first client
       const types =
         sdk?.NOTIFICATION_TYPES ?? sdk?.enums?.NOTIFICATION_TYPES ?? sdk?.default?.enums?.NOTIFICATION_TYPES;
       const configUpdate = types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE;
@@ -140,9 +141,9 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     }
   }
 
-  /** The exporter in use (to flush or read stats), if a token is configured. */
+  /** The exporter in use (to flush or read stats); created with the first instrumented client. */
   get exporter(): MixpanelExporter | undefined {
-    return this.getConfig().exporter ?? this.createExporter();
+    return this.getConfig().exporter ?? this.state.ownExporter;
   }
 
   /** Flushes queued exposures; resolves when they are delivered or dropped. */
@@ -189,7 +190,11 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
 
   private decisionHandler(): DecisionHandler {
     const state = this.state;
-    state.handler ??= new DecisionHandler(this.getConfig(), this.exporter, () => this.tracer);
+    state.handler ??= new DecisionHandler(
+      this.getConfig(),
+      this.getConfig().exporter ?? this.createExporter(),
+      () => this.tracer,
+    );
     return state.handler;
   }
 
