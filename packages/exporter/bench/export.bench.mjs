@@ -5,33 +5,16 @@
 //   2. the mixpanel client's track_batch for events + people.set for profiles,
 //   3. the naive listener most integrations write: mixpanel.track + people.set per exposure.
 // The naive approach is the baseline of the ratios.
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { DecisionNormalizer } from '@optimizely-mixpanel/core';
+import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
 import Mixpanel from 'mixpanel';
 import { MixpanelExporter } from '../dist/index.js';
 
-const require = createRequire(import.meta.url);
 const gc = globalThis.gc;
 if (!gc) throw new Error('run with node --expose-gc');
 delete process.env.HTTP_PROXY;
 delete process.env.HTTPS_PROXY;
 const TOKEN = 'bench-token';
-
-async function startServer() {
-  const cli = require.resolve('@optimizely-mixpanel/local-server/package.json').replace('package.json', 'dist/cli.js');
-  const child = spawn(process.execPath, [cli, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    child.on('exit', () => reject(new Error(`server exited: ${out}`)));
-  });
-  return { url, stop: () => child.kill('SIGKILL') };
-}
 
 function makeExposures(count, offset) {
   const normalizer = new DecisionNormalizer({ dedup: false });
@@ -74,8 +57,7 @@ async function readCount(url) {
   return (await (await fetch(`${url}/_local/summary`)).json()).events;
 }
 
-const server = await startServer();
-process.on('exit', () => server.stop());
+const server = await spawnLocalServer();
 const host = new URL(server.url).host;
 const results = [];
 let sustainedResult;

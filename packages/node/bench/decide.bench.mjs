@@ -2,9 +2,9 @@
 // hand-written DECISION listener from the usual guide (mixpanel.track + people.set per decision),
 // and with this instrumentation (normalize, dedup, span event check, batched export). Mixpanel is
 // the local Mixpanel-compatible server in a child process.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
 import Mixpanel from 'mixpanel';
 
 const require = createRequire(import.meta.url);
@@ -13,22 +13,7 @@ delete process.env.HTTPS_PROXY;
 const TOKEN = 'bench-token';
 const datafile = readFileSync(new URL('../../../../shared/fixtures/datafile.json', import.meta.url), 'utf8');
 
-async function startServer() {
-  const cli = require.resolve('@optimizely-mixpanel/local-server/package.json').replace('package.json', 'dist/cli.js');
-  const child = spawn(process.execPath, [cli, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-  });
-  process.on('exit', () => child.kill('SIGKILL'));
-  return url;
-}
-
-const serverUrl = await startServer();
+const { url: serverUrl } = await spawnLocalServer();
 const { OptimizelyMixpanelInstrumentation } = require('../dist/index.js');
 // A queue large enough for the bursts below: the benchmark decides faster than any service serves requests.
 const instrumentation = new OptimizelyMixpanelInstrumentation({
@@ -78,14 +63,25 @@ const newUsers = (n) => Array.from({ length: n }, () => `new-${fresh++}`);
 // separate phases, so the garbage and export work of one does not land in the other's rounds.
 rate(plain, returning, 20_000);
 rate(instrumented, returning, 20_000);
-const rounds = { plain: [], instrumented: [], plainNew: [], instrumentedNew: [] };
-for (let r = 0; r < 7; r++) {
-  rounds.plain.push(rate(plain, returning, 200_000));
-  rounds.instrumented.push(rate(instrumented, returning, 200_000));
+const rounds = { plain: [], instrumented: [], plainNew: [], instrumentedNew: [], ratio: [], ratioNew: [] };
+// Pairs of rounds, alternating which goes first; the cost is the median of the per-pair ratios, which
+// cancels the drift (frequency, GC, the other core's load) that shifts both halves of a pair alike.
+for (let r = 0; r < 15; r++) {
+  const first = r % 2 === 0 ? plain : instrumented;
+  const second = first === plain ? instrumented : plain;
+  const a = rate(first, returning, 100_000);
+  const b = rate(second, returning, 100_000);
+  const [p, i] = first === plain ? [a, b] : [b, a];
+  rounds.plain.push(p);
+  rounds.instrumented.push(i);
+  rounds.ratio.push(i / p);
 }
-for (let r = 0; r < 5; r++) {
-  rounds.plainNew.push(rate(plain, newUsers(20_000), 20_000));
-  rounds.instrumentedNew.push(rate(instrumented, newUsers(20_000), 20_000));
+for (let r = 0; r < 6; r++) {
+  const p = rate(plain, newUsers(20_000), 20_000);
+  const i = rate(instrumented, newUsers(20_000), 20_000);
+  rounds.plainNew.push(p);
+  rounds.instrumentedNew.push(i);
+  rounds.ratioNew.push(i / p);
   await instrumentation.flush(); // delivery happens between rounds, as it would between requests
 }
 // The hand-written listener sends two requests per decision; fewer decisions keep its sockets bounded.
@@ -95,24 +91,38 @@ const handWrittenReturning = rate(handWritten, returning.slice(0, 300), 3000);
 await instrumentation.flush();
 const stats = instrumentation.exporter.stats();
 
+const quartiles = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]];
+};
 const base = median(rounds.plain);
 const baseNew = median(rounds.plainNew);
-const row = (name, returningRate, newRate) => ({
+const ratio = median(rounds.ratio);
+const ratioNew = median(rounds.ratioNew);
+const row = (name, returningRate, returningRatio, newRate, newRatio) => ({
   listener: name,
   'returning users: decide()/s': Math.round(returningRate),
-  'vs none': `${((returningRate / base) * 100).toFixed(1)}%`,
+  'vs none': `${(returningRatio * 100).toFixed(1)}%`,
   'new users: decide()/s': Math.round(newRate),
-  'vs none (new)': `${((newRate / baseNew) * 100).toFixed(1)}%`,
+  'vs none (new)': `${(newRatio * 100).toFixed(1)}%`,
 });
-console.log(`node: decide() throughput, SDK 6.6.1, Node ${process.version} (medians of interleaved rounds)`);
+console.log(`node: decide() throughput, SDK 6.6.1, Node ${process.version} (medians of paired, interleaved rounds)`);
 console.table([
-  row('none (baseline)', base, baseNew),
-  row('this instrumentation', median(rounds.instrumented), median(rounds.instrumentedNew)),
-  row('hand-written (track + people.set)', handWrittenReturning, handWrittenRate),
+  row('none (baseline)', base, 1, baseNew, 1),
+  row('this instrumentation', median(rounds.instrumented), ratio, median(rounds.instrumentedNew), ratioNew),
+  row(
+    'hand-written (track + people.set)',
+    handWrittenReturning,
+    handWrittenReturning / base,
+    handWrittenRate,
+    handWrittenRate / baseNew,
+  ),
 ]);
+const [q1, q3] = quartiles(rounds.ratio);
 console.log(
-  `instrumentation cost: ${(100 - (median(rounds.instrumented) / base) * 100).toFixed(1)}% of decide() throughput for returning users, ` +
-    `${(100 - (median(rounds.instrumentedNew) / baseNew) * 100).toFixed(1)}% for first exposures; ` +
+  `instrumentation cost: ${(100 - ratio * 100).toFixed(1)}% of decide() throughput for returning users ` +
+    `(interquartile range of the 15 pairs: ${(100 - q3 * 100).toFixed(1)}% to ${(100 - q1 * 100).toFixed(1)}%), ` +
+    `${(100 - ratioNew * 100).toFixed(1)}% for first exposures; ` +
     `${stats.exported} records exported, ${Object.values(stats.dropped).reduce((a, b) => a + b, 0)} dropped, ${stats.skipped.duplicate ?? 0} duplicates skipped`,
 );
 await instrumentation.shutdown();
