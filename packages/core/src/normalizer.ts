@@ -60,6 +60,7 @@ export class DecisionNormalizer {
   private readonly ruleKind: NormalizerConfig['ruleKind'];
   private readonly attributeAllowlist: readonly string[];
   private readonly now: () => number;
+  private readonly dedupClock: () => number;
   /** The dedup memory, or undefined when dedup is off. */
   readonly deduplicator: ExposureDeduplicator | undefined;
   private readonly windowMs: number;
@@ -82,6 +83,7 @@ export class DecisionNormalizer {
     this.ruleKind = config.ruleKind;
     this.attributeAllowlist = checkAllowlist(config.attributeAllowlist ?? []);
     this.now = config.now ?? Date.now;
+    this.dedupClock = config.dedupClock ?? this.now;
     this.deduplicator = config.dedup === false ? undefined : new ExposureDeduplicator(config.dedup, this.now());
     this.windowMs = this.deduplicator?.windowMs ?? 30 * 60 * 1000;
   }
@@ -144,10 +146,10 @@ export class DecisionNormalizer {
     const flagKey = d.flagKey;
     const ruleKey = d.ruleKey ?? '';
     const variationKey = d.variationKey || 'off';
-    const timestamp = this.now();
-    if (this.deduplicator?.seen(distinctId, flagKey, ruleKey, variationKey, timestamp)) {
+    if (this.deduplicator?.seen(distinctId, flagKey, ruleKey, variationKey, this.dedupClock())) {
       return { decision: d, skipReason: 'duplicate' };
     }
+    const timestamp = this.now();
     const hash = hash128([distinctId, flagKey, ruleKey, variationKey]);
 
     // Same tuple in the same window bucket, in any process, gives the same id.

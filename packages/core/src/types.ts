@@ -77,6 +77,12 @@ export interface NormalizerConfig {
   dedup?: DeduplicatorOptions | false;
   /** Clock in ms; defaults to `Date.now`. */
   now?: () => number;
+  /**
+   * Clock for the dedup window only, read on every decision; may be coarse (a
+   * value refreshed every few hundred ms saves a `Date.now()` per repeated
+   * decision). Defaults to `now`. Exposure timestamps always come from `now`.
+   */
+  dedupClock?: () => number;
 }
 
 /** A flag decision read from a notification, before the exposure rules are applied. */

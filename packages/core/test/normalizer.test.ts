@@ -302,6 +302,20 @@ describe('DecisionNormalizer: dedup and insert ids', () => {
     expect(n.normalize(flag({}, 'user-456')).skipReason).toBe('duplicate');
   });
 
+  it('reads the dedup window from dedupClock and stamps exposures from now', () => {
+    const clock = { now: T0, coarse: T0 };
+    const n = new DecisionNormalizer({
+      now: () => clock.now,
+      dedupClock: () => clock.coarse,
+      dedup: { windowMs: 60_000 },
+    });
+    expect(n.normalize(flag()).exposure?.timestamp).toBe(T0);
+    clock.now += 120_000; // the precise clock moved past the window, the coarse one did not
+    expect(n.normalize(flag()).skipReason).toBe('duplicate');
+    clock.coarse += 120_000;
+    expect(n.normalize(flag()).exposure?.timestamp).toBe(T0 + 120_000);
+  });
+
   it('exports every decision with dedup off', () => {
     const n = normalizer({ dedup: false });
     expect(n.normalize(flag()).exposure).toBeDefined();
