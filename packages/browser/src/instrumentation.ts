@@ -177,6 +177,7 @@ function handle(notification: unknown): void {
     state.stats.exposed++;
     enabled.store?.save();
   } catch (error) {
+    count('error');
     warnOnce('handle', `a decision could not be sent to Mixpanel: ${String(error)}`);
   }
 }

@@ -358,9 +358,18 @@ export class MixpanelExporter {
     let bytes = 2; // the array's brackets
     let taken = 0;
     let tooLarge = 0;
+    let unserializable = 0;
     while (taken < q.items.length && batch.length < this.maxBatchSize) {
       const item = q.items[taken] as QueuedRecord;
-      const json = this.serialize(q, item.value);
+      let json: string;
+      try {
+        json = this.serialize(q, item.value);
+      } catch {
+        // A BigInt or a cycle (e.g. added by a hook) must not wedge the queue behind it.
+        unserializable++;
+        taken++;
+        continue;
+      }
       const size = Buffer.byteLength(json) + 1;
       if (size + 2 > this.maxBatchBytes) {
         tooLarge++;
@@ -375,6 +384,7 @@ export class MixpanelExporter {
     }
     q.items.splice(0, taken);
     if (tooLarge > 0) this.settle(q, tooLarge, 'too_large');
+    if (unserializable > 0) this.settle(q, unserializable, 'unserializable');
     return batch;
   }
 

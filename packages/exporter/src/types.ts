@@ -57,6 +57,8 @@ export type DropReason =
   | 'unauthorized'
   /** A single record larger than a request may be. */
   | 'too_large'
+  /** A record JSON cannot encode (a BigInt or a cycle, e.g. added by a hook). */
+  | 'unserializable'
   /** Still failing after `retry.maxAttempts`. */
   | 'retries_exhausted'
   /** Exported after shutdown, or still queued at the shutdown deadline. */
@@ -67,6 +69,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'rejected',
   'unauthorized',
   'too_large',
+  'unserializable',
   'retries_exhausted',
   'shutdown',
 ];

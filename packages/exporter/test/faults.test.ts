@@ -145,4 +145,16 @@ describe('MixpanelExporter under faults', () => {
     expect(stats.dropped.queue_full).toBe(300);
     expect(accepted).toBe(50);
   });
+
+  it('drops and counts a record JSON cannot encode, and delivers the rest', async () => {
+    const server = await startServer();
+    const exporter = createExporter(server, { flushIntervalMs: 60_000 });
+    const [bad, ...good] = exposures(3);
+    if (!bad) throw new Error('fixture');
+    exporter.enqueueEvent({ ...bad.events[0]!, properties: { ...bad.events[0]!.properties, big: 1n as never } });
+    for (const exposure of good) exporter.enqueueEvent(exposure.events[0]!);
+    const stats = await exporter.flush();
+    expect(stats.dropped.unserializable).toBe(1);
+    expect(server.events.map((e) => e.properties.distinct_id)).toEqual(['user-1', 'user-2']);
+  });
 });

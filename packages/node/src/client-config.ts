@@ -21,13 +21,11 @@ export interface ClientConfig {
 export class ClientConfigCache {
   private cached: ClientConfig | undefined;
 
-  constructor(
-    private readonly client: { getOptimizelyConfig?: () => unknown },
-    subscribe: (onUpdate: () => void) => void,
-  ) {
-    subscribe(() => {
-      this.cached = undefined;
-    });
+  constructor(private readonly client: { getOptimizelyConfig?: () => unknown }) {}
+
+  /** Forgets the cached config; the next decision reads the new datafile's. */
+  invalidate(): void {
+    this.cached = undefined;
   }
 
   get(): ClientConfig | undefined {

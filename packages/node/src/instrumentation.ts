@@ -119,10 +119,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       this.decisionHandler(); // the exporter (or the missing-token warning) comes with the first client
       const types =
         sdk?.NOTIFICATION_TYPES ?? sdk?.enums?.NOTIFICATION_TYPES ?? sdk?.default?.enums?.NOTIFICATION_TYPES;
-      const configUpdate = types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE;
-      const cache = new ClientConfigCache(client as Client, (onUpdate) => {
-        center.addNotificationListener(configUpdate, onUpdate);
-      });
+      const cache = new ClientConfigCache(client as Client);
       const listener = (payload: unknown) => {
         if (this.isEnabled()) this.decisionHandler().handle(payload, cache);
       };
@@ -133,6 +130,8 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
         if (typeof id !== 'number' || id >= 0) break;
       }
       if (typeof id === 'number' && id < 0) return false;
+      // Subscribed only once the DECISION listener is in: a refused client keeps no listener of ours.
+      center.addNotificationListener(types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE, () => cache.invalidate());
       this.state.instrumented.add(client);
       return true;
     } catch (error) {
