@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The shared fixture datafile (`../shared/fixtures/datafile.json`), as a JSON string. */
-export const DATAFILE_PATH = fileURLToPath(new URL('../../../shared/fixtures/datafile.json', import.meta.url));
+/** The fixture datafile (`test/fixtures/datafile.json`), as a JSON string. */
+export const DATAFILE_PATH = fileURLToPath(new URL('../fixtures/datafile.json', import.meta.url));
 export const DATAFILE = readFileSync(DATAFILE_PATH, 'utf8');
 
 // biome-ignore lint/suspicious/noExplicitAny: the two SDK majors have unrelated type surfaces.

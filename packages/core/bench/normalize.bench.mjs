@@ -43,7 +43,7 @@ function heapUsed() {
 }
 
 function decideRate(ops) {
-  const datafile = readFileSync(new URL('../../../../shared/fixtures/datafile.json', import.meta.url), 'utf8');
+  const datafile = readFileSync(new URL('../../../test/fixtures/datafile.json', import.meta.url), 'utf8');
   const client = sdk.createInstance({ projectConfigManager: sdk.createStaticProjectConfigManager({ datafile }) });
   const contexts = users(1000).map((id) => client.createUserContext(id));
   const run = (n) => {

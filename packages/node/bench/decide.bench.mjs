@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url);
 delete process.env.HTTP_PROXY;
 delete process.env.HTTPS_PROXY;
 const TOKEN = 'bench-token';
-const datafile = readFileSync(new URL('../../../../shared/fixtures/datafile.json', import.meta.url), 'utf8');
+const datafile = readFileSync(new URL('../../../test/fixtures/datafile.json', import.meta.url), 'utf8');
 
 const { url: serverUrl } = await spawnLocalServer();
 const { OptimizelyMixpanelInstrumentation } = require('../dist/index.js');
