@@ -11,6 +11,7 @@ import {
 import type { MixpanelExporter } from '@optimizely-mixpanel/exporter';
 import type { ClientConfig, ClientConfigCache } from './client-config.js';
 import { ATTR_FEATURE_FLAG_CONTEXT_ID, ATTR_OPTIMIZELY_EXPOSURE, ATTR_OPTIMIZELY_RULE_KEY } from './semconv.js';
+import { recordExperimentContext } from './shared-context.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME } from './version.js';
 
@@ -73,6 +74,7 @@ export class DecisionHandler {
       const config = clientConfig.get();
       this.current = config;
       const result = this.normalizer.normalize(notification);
+      if (result.exposure) recordExperimentContext(result.exposure);
       const outcome = result.exposure ? this.export(result.exposure, result.decision) : result.skipReason;
       if (!result.exposure) this.exporter?.countSkipped(result.skipReason);
       if (result.decision) {

@@ -17,3 +17,14 @@ export {
 export const ATTR_OPTIMIZELY_RULE_KEY = 'optimizely.rule.key';
 /** What became of the decision: `exported`, or the skip reason (`duplicate`, `no_rule`, ...). */
 export const ATTR_OPTIMIZELY_EXPOSURE = 'optimizely.exposure';
+
+/** The Mixpanel endpoint of a request of the application's own client (`/track`, `/engage`, ...). */
+export const ATTR_MIXPANEL_ENDPOINT = 'mixpanel.endpoint';
+/** Stable semantic convention: the kind of failure. */
+export const ATTR_ERROR_TYPE = 'error.type';
+/** What an experiment context failure was about: `lookup`, `write` or `connect`. */
+export const ATTR_OPTIMIZELY_MIXPANEL_CONTEXT_OPERATION = 'optimizely_mixpanel.context.operation';
+/** Requests of the application's own `mixpanel` client that failed. */
+export const METRIC_APP_CLIENT_FAILURES = 'optimizely_mixpanel.app_client.failures';
+/** Experiment context operations in Redis that failed; a failed lookup sends its event without context. */
+export const METRIC_CONTEXT_FAILURES = 'optimizely_mixpanel.context.failures';
