@@ -5,6 +5,7 @@
  * This hook (for `startOutgoingSpanHook`) gives such spans a redacted URL from
  * their start.
  */
+import type { RequestOptions } from 'node:http';
 import type { Attributes } from '@opentelemetry/api';
 
 const REDACTED = 'REDACTED';
@@ -45,20 +46,11 @@ export function redactQuery(path: string): string {
   return `${path.slice(0, q)}?${params.join('&')}`;
 }
 
-interface OutgoingOptions {
-  protocol?: string | null;
-  host?: string | null;
-  hostname?: string | null;
-  port?: number | string | null;
-  path?: string | null;
-  headers?: Record<string, unknown>;
-}
-
 /**
  * For `HttpInstrumentation`'s `startOutgoingSpanHook`: a redacted `url.full` for
  * requests to Mixpanel, nothing for others. Never throws.
  */
-export function redactMixpanelSpanUrl(request: OutgoingOptions): Attributes {
+export function redactMixpanelSpanUrl(request: RequestOptions): Attributes {
   try {
     const path = request.path ?? '/';
     const hostname = request.hostname ?? request.host?.split(':')[0] ?? '';
