@@ -130,6 +130,15 @@ export class MixpanelInstrumentation extends InstrumentationBase<MixpanelInstrum
     }
   }
 
+  override enable(): void {
+    super.enable();
+    try {
+      this.context(); // connects to Redis now, not on the first event
+    } catch (error) {
+      this._diag.error(`experiment context unavailable: ${String(error)}`);
+    }
+  }
+
   /** Counts since creation. */
   stats(): MixpanelInstrumentationStats {
     return { ...this.state.stats };

@@ -152,6 +152,8 @@ describe('a fleet sharing Redis', () => {
   it("B, which never decides, sends A's context; with Redis stopped, B's events all arrive without it, counted", async () => {
     const env = {
       OPTIMIZELY_MIXPANEL_CONTEXT_REDIS_URL: redis.url,
+      // This test is about sharing, not speed: a busy CI machine must not turn a lookup into a timeout.
+      OPTIMIZELY_MIXPANEL_CONTEXT_LOOKUP_TIMEOUT_MS: '2000',
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_METRICS_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
