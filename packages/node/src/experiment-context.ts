@@ -67,7 +67,7 @@ export class ExperimentContextStore {
       let i = 0;
       while (i < pairs.length && pairs[i] !== name) i += 2;
       if (i < pairs.length) pairs[i + 1] = value;
-      else pairs.push(name, value);
+      else entry.pairs = pairs.concat(name, value); // exact size: push() would reserve ~16 spare slots
     }
     entry.expiresAt = nowMs + this.ttlMs;
     entries.set(distinctId, entry);

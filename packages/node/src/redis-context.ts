@@ -18,7 +18,7 @@ export interface RedisClientLike {
 
 /** A node-redis MULTI chain, run with `execAsPipeline()` (no transaction). */
 export interface RedisPipelineLike {
-  hSet(key: string, value: Record<string, string>): RedisPipelineLike;
+  hSet(key: string, field: string, value: string): RedisPipelineLike;
   pExpire(key: string, ms: number): RedisPipelineLike;
   hGetAll(key: string): RedisPipelineLike;
   execAsPipeline(): Promise<unknown[]>;
@@ -36,7 +36,7 @@ export interface RedisContextOptions {
   ttlMs: number;
   /** Longest wait for a lookup before the event goes without context (default 50 ms). */
   lookupTimeoutMs?: number;
-  /** Writes waiting for Redis at most (default 10 000 ids); beyond it writes are dropped and counted. */
+  /** Writes waiting for Redis at most (default 10 000); beyond it writes are dropped and counted. */
   maxPendingWrites?: number;
   /** Called on every failure (what failed and why), for counting and rate-limited warnings. */
   onFailure?: (operation: 'write' | 'lookup' | 'connect', reason: RedisFailureReason, error?: unknown) => void;
@@ -66,7 +66,8 @@ export class RedisExperimentContext {
   private readonly timeoutMs: number;
   private readonly maxPending: number;
   private readonly onFailure: NonNullable<RedisContextOptions['onFailure']>;
-  private pending = new Map<string, Record<string, string>>();
+  /** `[id, name, value, id, name, value, ...]`: no object per write. */
+  private pending: string[] = [];
   private flushScheduled = false;
   private connecting: Promise<unknown> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -91,16 +92,11 @@ export class RedisExperimentContext {
 
   /** Queues a write; it goes out with the others of this tick in one pipeline. Never blocks, never throws. */
   write(distinctId: string, name: string, value: string): void {
-    let fields = this.pending.get(distinctId);
-    if (fields === undefined) {
-      if (this.pending.size >= this.maxPending) {
-        this.onFailure('write', 'overflow');
-        return;
-      }
-      fields = {};
-      this.pending.set(distinctId, fields);
+    if (this.pending.length >= this.maxPending * 3) {
+      this.onFailure('write', 'overflow');
+      return;
     }
-    fields[name] = value;
+    this.pending.push(distinctId, name, value);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flushWrites());
@@ -181,22 +177,22 @@ export class RedisExperimentContext {
   private flushWrites(): void {
     this.flushScheduled = false;
     const client = this.client;
-    if (this.pending.size === 0 || !client) return;
+    if (this.pending.length === 0 || !client) return;
     if (!client.isReady && this.connecting) {
       // Still making the first connection: these writes go out with it.
       this.track(this.connecting.then(() => this.flushWrites()));
       return;
     }
     const batch = this.pending;
-    this.pending = new Map();
+    this.pending = [];
     if (!client.isReady) {
       this.onFailure('write', 'unavailable');
       return;
     }
     const pipeline = client.multi();
-    for (const [id, fields] of batch) {
-      const key = this.prefix + id;
-      pipeline.hSet(key, fields).pExpire(key, this.ttlMs);
+    for (let i = 0; i < batch.length; i += 3) {
+      const key = this.prefix + batch[i];
+      pipeline.hSet(key, batch[i + 1] as string, batch[i + 2] as string).pExpire(key, this.ttlMs);
     }
     this.track(
       pipeline.execAsPipeline().catch((error: unknown) => {
