@@ -74,7 +74,7 @@ export class DecisionHandler {
       const config = clientConfig.get();
       this.current = config;
       const result = this.normalizer.normalize(notification);
-      if (result.exposure) recordExperimentContext(result.exposure);
+      if (result.exposure) recordExperimentContext(result.exposure, result.decision.userId);
       const outcome = result.exposure ? this.export(result.exposure, result.decision) : result.skipReason;
       if (!result.exposure) this.exporter?.countSkipped(result.skipReason);
       if (result.decision) {

@@ -286,9 +286,9 @@ export class MixpanelInstrumentation extends InstrumentationBase<MixpanelInstrum
   /** Adds local context now; returns a promise when Redis must be asked first. */
   private enrich(event: unknown, properties: unknown): Promise<void> | undefined {
     if (!this.isEnabled() || !this.wants(event) || !isProperties(properties)) return undefined;
-    const id = distinctIdOf(properties);
-    if (id === undefined) return undefined;
     const context = this.context();
+    const id = distinctIdOf(properties, context);
+    if (id === undefined) return undefined;
     const stats = this.state.stats;
     if (context.store.addTo(id, properties)) {
       stats.withLocalContext++;
@@ -317,7 +317,7 @@ export class MixpanelInstrumentation extends InstrumentationBase<MixpanelInstrum
       if (!item || typeof item !== 'object') continue;
       const { event, properties } = item as { event?: unknown; properties?: unknown };
       if (!this.wants(event) || !isProperties(properties)) continue;
-      const id = distinctIdOf(properties);
+      const id = distinctIdOf(properties, context);
       if (id === undefined) continue;
       if (context.store.addTo(id, properties)) {
         stats.withLocalContext++;
@@ -432,9 +432,21 @@ function isProperties(value: unknown): value is Properties {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** Mixpanel's identity: `distinct_id`, else (Simplified ID Merge) `$user_id`, else `$device_id`. */
-function distinctIdOf(properties: Properties): string | undefined {
-  const id = properties.distinct_id ?? properties.$user_id ?? properties.$device_id;
+/**
+ * Mixpanel's identity (Simplified ID Merge): `distinct_id`, else `$user_id`, else
+ * `$device:<$device_id>`, the id Mixpanel derives (and exposures carry); the bare
+ * device id when only it has context in memory (it was the SDK user id).
+ */
+function distinctIdOf(properties: Properties, context: ExperimentContext): string | undefined {
+  const id = idString(properties.distinct_id) ?? idString(properties.$user_id);
+  if (id !== undefined) return id;
+  const device = idString(properties.$device_id);
+  if (device === undefined) return undefined;
+  const derived = `$device:${device}`;
+  return !context.store.has(derived) && context.store.has(device) ? device : derived;
+}
+
+function idString(id: unknown): string | undefined {
   if (typeof id === 'string') return id.length > 0 ? id : undefined;
   if (typeof id === 'number' && Number.isFinite(id)) return String(id);
   return undefined;

@@ -166,21 +166,21 @@ export function setSharedExperimentContext(context: ExperimentContext): void {
 
 /**
  * The decision path's hook: every complete exposure outcome (experiment or
- * rollout) updates the context of its user. Costs a map write; Redis is
- * written in the next tick.
+ * rollout) updates the context of its user, under the exposure's distinct id
+ * and, when that differs (identity attributes), the SDK user id too. Costs a
+ * map write; Redis is written in the next tick.
  */
-export function recordExperimentContext(outcome: {
-  distinctId: string;
-  profileProperty: { name: string; value: string };
-  timestamp: number;
-}): void {
+export function recordExperimentContext(
+  outcome: { distinctId: string; profileProperty: { name: string; value: string }; timestamp: number },
+  sdkUserId?: unknown,
+): void {
   try {
-    sharedExperimentContext().record(
-      outcome.distinctId,
-      outcome.profileProperty.name,
-      outcome.profileProperty.value,
-      outcome.timestamp,
-    );
+    const context = sharedExperimentContext();
+    const { name, value } = outcome.profileProperty;
+    context.record(outcome.distinctId, name, value, outcome.timestamp);
+    if (typeof sdkUserId === 'string' && sdkUserId !== outcome.distinctId && sdkUserId.length > 0) {
+      context.record(sdkUserId, name, value, outcome.timestamp);
+    }
   } catch {
     // never into decide()
   }

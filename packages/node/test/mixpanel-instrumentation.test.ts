@@ -83,22 +83,32 @@ describe('MixpanelInstrumentation, memory only', () => {
   it('adds it to every event of track_batch and import_batch, keyed by $user_id or $device_id too', async () => {
     const mp = client({ secret: undefined });
     decided('u-batch', FLAG, 'control');
-    decided('device-1', FLAG, 'variation_a');
+    decided('device-1', FLAG, 'variation_a'); // the device id was the SDK user id
+    decided('$device:device-2', FLAG, 'on'); // an exposure with the $device_id attribute
+    decided('logged-in', FLAG, 'off');
     await called((cb) =>
       mp.track_batch(
         [
           { event: 'Viewed', properties: { distinct_id: 'u-batch', time: Date.now() } },
           { event: 'Viewed', properties: { $device_id: 'device-1', time: Date.now() } },
           { event: 'Viewed', properties: { distinct_id: 'nobody', time: Date.now() } },
+          { event: 'Viewed', properties: { $device_id: 'device-2', time: Date.now() } },
+          { event: 'Viewed', properties: { $device_id: 'device-3', $user_id: 'logged-in', time: Date.now() } },
         ],
         cb,
       ),
     );
-    await server.waitFor(() => server.events.length === 3);
+    await server.waitFor(() => server.events.length === 5);
     const values = Object.fromEntries(
       server.events.map((e) => [String(e.properties.distinct_id ?? e.properties.$device_id), e.properties[FLAG]]),
     );
-    expect(values).toEqual({ 'u-batch': 'control', 'device-1': 'variation_a', nobody: undefined });
+    expect(values).toEqual({
+      'u-batch': 'control',
+      'device-1': 'variation_a',
+      nobody: undefined,
+      'device-2': 'on',
+      'device-3': 'off',
+    });
   });
 
   it('only the configured event names get context', async () => {
