@@ -70,6 +70,7 @@ export class RedisExperimentContext {
   private pending: string[] = [];
   private flushScheduled = false;
   private connecting: Promise<unknown> | undefined;
+  private connectStartedAt = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(options: RedisContextOptions) {
@@ -112,7 +113,8 @@ export class RedisExperimentContext {
     const found = new Map<string, ExperimentProperties>();
     const client = this.client;
     if (!client || distinctIds.length === 0) return Promise.resolve({ found });
-    if (!client.isReady && !this.connecting) {
+    // Not connected, and not about to be (the first attempt is older than the timeout): fail now.
+    if (!client.isReady && (!this.connecting || Date.now() - this.connectStartedAt > this.timeoutMs)) {
       this.onFailure('lookup', 'unavailable');
       return Promise.resolve({ found, failure: 'unavailable' });
     }
@@ -165,6 +167,7 @@ export class RedisExperimentContext {
     const client = this.client;
     if (!client?.connect) return;
     // After the first connect the client reconnects by itself.
+    this.connectStartedAt = Date.now();
     const connecting = client.connect().then(
       () => undefined,
       (error: unknown) => this.onFailure('connect', 'unavailable', error),
@@ -218,6 +221,8 @@ function createOwnClient(url: string, onError: (error: Error) => void): RedisCli
     url,
     // Fail fast when down instead of queueing: a lookup must not wait for a reconnect.
     disableOfflineQueue: true,
+    // A Redis that accepts commands but never answers must not grow our queue without bound.
+    commandsQueueMaxLength: 10_000,
     socket: {
       connectTimeout: 2000,
       reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000),

@@ -173,6 +173,22 @@ describe('MixpanelInstrumentation, memory only', () => {
 });
 
 describe('MixpanelInstrumentation with Redis', () => {
+  it('Redis unreachable from the start: every event arrives without context, in order, counted', async () => {
+    // A loopback port with nothing listening.
+    const context = new ExperimentContext({ redisUrl: 'redis://127.0.0.1:9', lookupTimeoutMs: 100 });
+    setSharedExperimentContext(context);
+    const mp = client();
+    const before = instrumentation.stats().lookupFailed;
+    const results = await Promise.all(
+      [1, 2, 3].map((i) => called((cb) => mp.track(`Unreached ${i}`, { distinct_id: 'someone' }, cb))),
+    );
+    expect(results).toEqual([[undefined], [undefined], [undefined]]);
+    await server.waitFor(() => server.events.length === 3);
+    expect(server.events.every((e) => e.properties[FLAG] === undefined)).toBe(true);
+    expect(instrumentation.stats().lookupFailed - before).toBe(3);
+    await context.close();
+  });
+
   let redis: RedisServer;
   beforeAll(async () => {
     redis = await startRedis();
