@@ -47,6 +47,8 @@ export class ExperimentContextStore {
   readonly ttlMs: number;
   private readonly entries = new Map<string, Entry>();
   private evicted = 0;
+  /** No entry expires before this (the front's expiry, read when last swept). */
+  private frontExpiresAt = 0;
 
   /** @throws TypeError on a non-positive `maxEntries` or `ttlMs`. */
   constructor(options: ExperimentContextOptions = {}) {
@@ -130,16 +132,25 @@ export class ExperimentContextStore {
 
   private sweep(nowMs: number): void {
     const entries = this.entries;
-    // The front holds the least recently written: over the cap it goes; expired, it goes too.
+    // The front holds the least recently written: over the cap it goes.
     while (entries.size > this.maxEntries) {
       const oldest = entries.keys().next().value as string;
-      const entry = entries.get(oldest) as Entry;
-      if (nowMs < entry.expiresAt) this.evicted++;
+      if (nowMs < (entries.get(oldest) as Entry).expiresAt) this.evicted++;
       entries.delete(oldest);
     }
+    // Expired entries go too, a couple per write. With one time to live, expiry follows write order,
+    // so the front's expiry bounds every other: until then there is nothing to look at.
+    if (nowMs < this.frontExpiresAt) return;
     for (let n = 0; n < 2; n++) {
       const first = entries.entries().next().value;
-      if (first === undefined || nowMs < first[1].expiresAt) break;
+      if (first === undefined) {
+        this.frontExpiresAt = nowMs + this.ttlMs;
+        return;
+      }
+      if (nowMs < first[1].expiresAt) {
+        this.frontExpiresAt = first[1].expiresAt;
+        return;
+      }
       entries.delete(first[0]);
     }
   }
