@@ -9,11 +9,11 @@ describe('MixpanelExporter under faults', () => {
     });
     for (const exposure of exposures(100)) exporter.export(exposure);
     await server.waitFor(() => server.events.length === 100);
-    await server.down();
+    await server.stop();
     for (const exposure of exposures(300, 100)) exporter.export(exposure);
     await new Promise((resolve) => setTimeout(resolve, 400)); // several failed attempts
     expect(exporter.stats().retried).toBeGreaterThan(0);
-    await server.up();
+    await server.start();
     const stats = await exporter.flush();
 
     expect(server.events).toHaveLength(400);

@@ -179,12 +179,14 @@ describe('wire formats', () => {
     expect(formatTable(server)).toContain('Exposure events by flag and variation');
   });
 
-  it('goes down and comes back on the same port', async () => {
+  it('stops and starts again on the same port, keeping what it stored', async () => {
     const url = server.url;
-    await server.down();
+    await server.stop();
     await expect(fetch(`${url}/track`, { method: 'POST', body: '[]' })).rejects.toThrow();
-    await server.up();
+    const stored = server.events.length;
+    await server.start();
     expect(server.url).toBe(url);
     expect((await post('/track', JSON.stringify([event('back')]))).status).toBe(200);
+    expect(server.events).toHaveLength(stored + 1);
   });
 });
