@@ -3,7 +3,8 @@
 # folder with nothing beside it, runs the README's set-up and test commands exactly as the README
 # writes them, and fails when
 #   - the set-up prints a warning about bins, or a bin the READMEs use does not run right after it;
-#   - the test command fails, or a test file fails or is not collected;
+#   - the test command fails, or a test file fails or is not collected, or the run prints a warning
+#     from Node or Vite;
 #   - the summary's test-file count differs from the number of test files in the clone.
 # Usage: scripts/fresh-clone-test.sh   (KEEP=1 keeps the clone for inspection)
 set -euo pipefail
@@ -64,6 +65,11 @@ bash -o pipefail -c "$test_cmd" 2>&1 | tee "$tmp/test.log"
 status=$?
 set -e
 (( status == 0 )) || fail "'$test_cmd' exited with $status"
+
+# A warning in the test output is one a user would meet in their own process or build too.
+if sed 's/\x1b\[[0-9;]*m//g' "$tmp/test.log" | grep -E '^\(node:[0-9]+\) [A-Za-z]*Warning|^\(!\) '; then
+  fail "the test run printed a warning (above)"
+fi
 
 # Every test file the repository holds, wherever it is (a file the runner's config misses counts too).
 on_disk="$(git ls-files | grep -E '(^|/)[^/]+\.test\.(ts|mts|cts|js|mjs|cjs)$' | grep -vc '/node_modules/' || true)"
