@@ -12,7 +12,7 @@ import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 const SDK = '@optimizely/optimizely-sdk';
-const SUPPORTED = ['>=5.0.0 <7'];
+const SUPPORTED = ['>=5.1.0 <7']; // what pnpm test:versions covers: the latest patch of every 5.x and 6.x minor
 const DECISION_6 = 'DECISION';
 const DECISION_5 = 'DECISION:type, userId, attributes, decisionInfo';
 const CONFIG_UPDATE = 'OPTIMIZELY_CONFIG_UPDATE';
