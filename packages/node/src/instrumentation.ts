@@ -238,8 +238,8 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     state.warnedEarly = true;
     diag.warn(
       `${SDK} was loaded before ${PACKAGE_NAME} was enabled: clients created before now get no Mixpanel exposures. ` +
-        `Start the app with \`node --require ${PACKAGE_NAME}/register\` (or --import for ESM), enable the instrumentation ` +
-        'before requiring the SDK, or call instrumentation.instrumentClient(client).',
+        `With the preload, put \`--require ${PACKAGE_NAME}/register\` (or --import for ESM) before any other preload that loads the SDK; ` +
+        'with your own NodeSDK, call sdk.start() before the first require or import of the SDK, or pass each early client to instrumentation.instrumentClient(client).',
     );
   }
 }
