@@ -63,6 +63,12 @@ describe('the real mixpanel 0.24 client against the local server', () => {
       ),
     );
     expect(server.profiles.get('user-9')).toEqual({ '[Optimizely] checkout_redesign': 'variation_a' });
+    // The update as it arrived, for tools that show the wire form.
+    expect(server.store.profileUpdates[0]?.record).toMatchObject({
+      $token: TOKEN,
+      $distinct_id: 'user-9',
+      $set: { '[Optimizely] checkout_redesign': 'variation_a' },
+    });
   });
 
   it('the client hears of a refused token as an error', async () => {
