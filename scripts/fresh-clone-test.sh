@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A newcomer's first hour, checked: clones this repository's committed HEAD into an empty temporary
-# folder with nothing beside it, runs the README's set-up and test commands exactly as the README
-# writes them, and fails when
+# folder with nothing beside it, runs the commands of the README's "Try it" block (set-up, demo, test)
+# exactly as the README writes them, and fails when any of them fails, or when
 #   - the set-up prints a warning about bins, or a bin the READMEs use does not run right after it;
 #   - the test command fails, or a test file fails or is not collected, or the run prints a warning
 #     from Node or Vite;
@@ -58,6 +58,14 @@ fi
 echo "=== bins the READMEs use, right after the set-up"
 pnpm exec mixpanel-local-server --help >"$tmp/help.log" 2>&1 || { cat "$tmp/help.log"; fail "pnpm exec mixpanel-local-server --help"; }
 grep -q -- '--fault' "$tmp/help.log" || fail "mixpanel-local-server --help does not list --fault"
+
+# The block's other commands (e.g. `pnpm demo`) must work as written too.
+while IFS= read -r command; do
+  [[ -z "$command" || "$command" == "$setup" || "$command" == "$test_cmd" ]] && continue
+  echo "=== as README.md writes it: $command"
+  bash -o pipefail -c "$command" </dev/null >"$tmp/other.log" 2>&1 || { cat "$tmp/other.log"; fail "'$command' failed"; }
+  tail -n 3 "$tmp/other.log"
+done < <(printf '%s\n' "$block" | strip_comment)
 
 echo "=== test, as README.md writes it: $test_cmd"
 set +e
