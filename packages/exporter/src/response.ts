@@ -1,0 +1,53 @@
+import { parseRetryAfter } from './retry.js';
+import type { Endpoint, TransportResponse } from './transport.js';
+import type { DropReason } from './types.js';
+
+/** What to do with a batch after one request. */
+export type Outcome =
+  /** Delivered; `rejected` of its records were refused one by one (`/import` `strict=1`). */
+  | { kind: 'ok'; rejected: number }
+  /** Final failure: every record of the batch is dropped with `reason`. */
+  | { kind: 'drop'; reason: DropReason }
+  /** Too large for Mixpanel (413): send it again in halves. */
+  | { kind: 'split' }
+  /** Transient: send it again after the backoff, or after `retryAfterMs` when the server asked. */
+  | { kind: 'retry'; retryAfterMs?: number | undefined };
+
+/**
+ * Classifies Mixpanel's answer to a request of `records` records. Pure: no
+ * I/O, no clock but `now` (for a `Retry-After` date).
+ */
+export function classifyResponse(
+  endpoint: Endpoint,
+  records: number,
+  response: Pick<TransportResponse, 'status' | 'body' | 'retryAfter'>,
+  now: number = Date.now(),
+): Outcome {
+  const { status, body } = response;
+  if (status >= 200 && status < 300) {
+    if (endpoint === 'import') return { kind: 'ok', rejected: 0 };
+    // /track and /engage answer 200 with `status: 0` (verbose) or `0` when they refuse a batch.
+    const accepted = body.trim() === '1' || parseJson(body)?.status === 1;
+    return accepted ? { kind: 'ok', rejected: 0 } : { kind: 'drop', reason: 'rejected' };
+  }
+  if (status === 413) return { kind: 'split' };
+  if (status === 408 || status === 429 || status >= 500 || status === 0) {
+    return { kind: 'retry', retryAfterMs: parseRetryAfter(response.retryAfter, now) };
+  }
+  if (status === 401 || status === 403) return { kind: 'drop', reason: 'unauthorized' };
+  if (status === 400 && endpoint === 'import') {
+    // strict=1: the valid records were imported, the listed ones were not.
+    const failed = parseJson(body)?.failed_records;
+    if (Array.isArray(failed)) return { kind: 'ok', rejected: Math.min(records, failed.length) };
+  }
+  return { kind: 'drop', reason: 'rejected' };
+}
+
+export function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === 'object' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
