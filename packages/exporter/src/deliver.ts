@@ -1,8 +1,8 @@
 import { context, type DiagLogger, ROOT_CONTEXT, type Tracer, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { Accounting } from './accounting.js';
-import { type BatchLimits, requestBody, type SerializedRecord, takeBatch } from './batch.js';
-import type { RecordQueue } from './record-queue.js';
+import { type BatchLimits, requestBody, takeBatch, tokenOverhead } from './batch.js';
+import type { QueuedRecord, RecordQueue, Undeliverable } from './record-queue.js';
 import { recordFailure, recordRejected, startRequestSpan } from './request-span.js';
 import { classifyResponse, type Outcome } from './response.js';
 import { type ResolvedRetryOptions, retryDelayMs } from './retry.js';
@@ -20,6 +20,8 @@ export interface DeliveryOptions {
   accounting: Accounting;
   log: DiagLogger;
   redact: (text: string) => string;
+  /** Where records go that cannot be delivered now. */
+  undeliverable: Undeliverable;
   /** True while a flush() waits: backoff timers then keep the process alive. */
   flushing: () => boolean;
 }
@@ -39,20 +41,28 @@ interface Sleep {
 export class Delivery {
   private readonly sleeps = new Set<Sleep>();
   private readonly abortController = new AbortController();
+  private readonly overhead: number;
 
-  constructor(private readonly options: DeliveryOptions) {}
+  constructor(private readonly options: DeliveryOptions) {
+    this.overhead = tokenOverhead(options.token);
+  }
 
   /** Sends the queue's records until it is empty. Never rejects. */
   async drain(q: RecordQueue): Promise<void> {
     if (q.sending) return;
     q.sending = true;
-    const { accounting, limits, token } = this.options;
+    const { accounting, limits } = this.options;
     try {
       while (q.items.length > 0) {
-        const batch = takeBatch(q, limits, token);
-        accounting.settle(q, batch.tooLarge, 'too_large');
-        accounting.settle(q, batch.unserializable, 'unserializable');
-        if (batch.records.length > 0) await this.deliver(q, batch.records);
+        const batch = takeBatch(q, limits, this.overhead);
+        q.release(batch.tooLarge);
+        accounting.settle(q, batch.tooLarge.length, 'too_large');
+        if (batch.records.length === 0) continue;
+        try {
+          await this.deliver(q, batch.records);
+        } finally {
+          q.release(batch.records);
+        }
       }
     } catch (error) {
       this.options.log.error(`unexpected export failure: ${this.options.redact(String(error))}`);
@@ -77,11 +87,11 @@ export class Delivery {
   }
 
   /** Delivers one batch with retries; splits it on 413. Settles every record it was given. */
-  private async deliver(q: RecordQueue, batch: SerializedRecord[]): Promise<void> {
+  private async deliver(q: RecordQueue, batch: QueuedRecord[]): Promise<void> {
     const { accounting, retry } = this.options;
     for (let attempt = 1; ; attempt++) {
       if (this.abortController.signal.aborted) {
-        accounting.settle(q, batch.length, 'shutdown');
+        this.options.undeliverable(q, batch, 'shutdown');
         return;
       }
       const outcome = await this.attempt(q, batch, attempt);
@@ -91,7 +101,8 @@ export class Delivery {
           accounting.settle(q, outcome.rejected, 'rejected');
           return;
         case 'drop':
-          accounting.settle(q, batch.length, outcome.reason);
+          if (outcome.reason === 'shutdown') this.options.undeliverable(q, batch, 'shutdown');
+          else accounting.settle(q, batch.length, outcome.reason);
           return;
         case 'split': {
           if (batch.length === 1) {
@@ -105,7 +116,7 @@ export class Delivery {
         }
         case 'retry':
           if (attempt >= retry.maxAttempts) {
-            accounting.settle(q, batch.length, 'retries_exhausted');
+            this.options.undeliverable(q, batch, 'retries_exhausted');
             return;
           }
           accounting.retried(q, batch.length);
@@ -115,8 +126,8 @@ export class Delivery {
   }
 
   /** One HTTP request, as one CLIENT span. */
-  private async attempt(q: RecordQueue, batch: SerializedRecord[], attempt: number): Promise<AttemptResult> {
-    const { transport, tracer, retry, requestTimeoutMs, redact } = this.options;
+  private async attempt(q: RecordQueue, batch: QueuedRecord[], attempt: number): Promise<AttemptResult> {
+    const { transport, tracer, retry, requestTimeoutMs, redact, token } = this.options;
     const path = `/${q.endpoint}`;
     const span = startRequestSpan(tracer, {
       path,
@@ -126,7 +137,7 @@ export class Delivery {
       attempt,
       links: batch.map((r) => r.link),
     });
-    const body = requestBody(batch);
+    const body = requestBody(q, batch, token);
     const started = performance.now();
     let status = 0;
     let result: AttemptResult;

@@ -3,7 +3,7 @@ import type { Exposure, MixpanelEvent, MixpanelProfileUpdate } from '@optimizely
 import { Accounting } from './accounting.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import { Delivery } from './deliver.js';
-import { hasRoom, RecordQueue } from './record-queue.js';
+import { hasRoom, type QueuedRecord, RecordQueue, toQueuedRecord, type UndeliverableReason } from './record-queue.js';
 import { redact } from './redact.js';
 import type { ExporterStats, MixpanelExporterConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
@@ -53,6 +53,7 @@ export class MixpanelExporter {
       accounting: this.accounting,
       log: this.log,
       redact: (text) => this.redact(text),
+      undeliverable: (q, records, reason) => this.undeliverable(q, records, reason),
       flushing: () => this.waiters.length > 0,
     });
     // Never keeps the process alive on its own; flush() and shutdown() hold it while they wait.
@@ -138,7 +139,8 @@ export class MixpanelExporter {
       for (const q of this.queues) {
         const items = q.items;
         q.items = [];
-        this.accounting.settle(q, items.length, 'shutdown');
+        q.release(items);
+        this.undeliverable(q, items, 'shutdown');
       }
       await flushed;
     }
@@ -147,18 +149,36 @@ export class MixpanelExporter {
 
   private enqueue(q: RecordQueue, value: object, link: SpanContext | undefined): boolean {
     q.enqueued++;
+    let record: QueuedRecord;
+    try {
+      // Measured now, so the byte bound holds whatever the records weigh.
+      record = toQueuedRecord(q, value, link);
+    } catch {
+      // A BigInt or a cycle (e.g. added by a hook): counted, never queued.
+      this.accounting.settle(q, 1, 'unserializable');
+      return false;
+    }
     if (this.closed) {
-      this.accounting.settle(q, 1, 'shutdown');
+      this.undeliverable(q, [record], 'shutdown');
       return false;
     }
-    if (!hasRoom(this.queues, q, this.config)) {
-      this.accounting.settle(q, 1, 'queue_full');
+    if (!hasRoom(this.queues, record, this.config)) {
+      this.undeliverable(q, [record], 'queue_full');
       return false;
     }
-    q.items.push({ value, link });
+    q.items.push(record);
+    q.bytes += record.bytes;
     this.accounting.queued(q);
     if (q.items.length >= this.config.maxBatchSize) void this.delivery.drain(q);
     return true;
+  }
+
+  /**
+   * The one way out for records that cannot be delivered now (queue full,
+   * shut down, retries exhausted): they are dropped and counted with the reason.
+   */
+  private undeliverable(q: RecordQueue, records: readonly QueuedRecord[], reason: UndeliverableReason): void {
+    this.accounting.settle(q, records.length, reason);
   }
 
   private drainAll(): void {

@@ -146,6 +146,26 @@ describe('MixpanelExporter under faults', () => {
     expect(accepted).toBe(50);
   });
 
+  it('holds maxQueueBytes with large records during an outage, in-flight batches included', async () => {
+    const server = await startServer();
+    server.injectFault('hang', { times: Number.POSITIVE_INFINITY });
+    const maxQueueBytes = 1_000_000;
+    const exporter = createExporter(server, { maxQueueBytes, requestTimeoutMs: 60_000, flushIntervalMs: 20 });
+    const payload = 'x'.repeat(50_000);
+    const large = (offset: number, count: number) =>
+      exposures(count, offset).map((e) => ({ ...e.events[0]!, properties: { ...e.events[0]!.properties, payload } }));
+    let accepted = 0;
+    for (const event of large(0, 10)) if (exporter.enqueueEvent(event)) accepted++;
+    // The first records are now in a request the server never answers.
+    await server.waitFor(() => server.requests.length > 0);
+    for (const event of large(10, 490)) if (exporter.enqueueEvent(event)) accepted++;
+    expect(accepted).toBeGreaterThan(5);
+    expect(accepted * payload.length).toBeLessThanOrEqual(maxQueueBytes);
+    const stats = exporter.stats();
+    expect(stats.queued).toBe(accepted);
+    expect(stats.dropped.queue_full).toBe(500 - accepted);
+  });
+
   it('drops and counts a record JSON cannot encode, and delivers the rest', async () => {
     const server = await startServer();
     const exporter = createExporter(server, { flushIntervalMs: 60_000 });
