@@ -141,8 +141,21 @@ export class Delivery {
     const started = performance.now();
     let status = 0;
     let result: AttemptResult;
+    // One timer per attempt, held here and cleared when it settles: on Node 20 the timer of
+    // AbortSignal.timeout() inside AbortSignal.any() can be garbage-collected and never fire.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException(`request timed out after ${requestTimeoutMs} ms`, 'TimeoutError'));
+    }, requestTimeoutMs);
+    timer.unref(); // the request's socket keeps the process alive, not this timer
+    const shutdown = this.abortController.signal;
+    const onShutdown = () => controller.abort(shutdown.reason);
+    shutdown.addEventListener('abort', onShutdown, { once: true });
     try {
-      const signal = AbortSignal.any([AbortSignal.timeout(requestTimeoutMs), this.abortController.signal]);
+      if (shutdown.aborted) onShutdown();
+      const signal = controller.signal;
       // Suppressed: HTTP instrumentations must not trace (or loop on) our own requests.
       const response = await context.with(suppressTracing(trace.setSpan(ROOT_CONTEXT, span)), () =>
         transport.send({ endpoint: q.endpoint, body, records: batch.length, signal }),
@@ -165,14 +178,17 @@ export class Delivery {
         recordFailure(span, status ? String(status) : 'rejected', message, 'MixpanelHttpError');
       }
     } catch (error) {
-      const aborted = this.abortController.signal.aborted;
-      const timeout = !aborted && (error as Error)?.name === 'TimeoutError';
+      const aborted = shutdown.aborted;
+      const timeout = !aborted && timedOut;
       const errorType = aborted ? 'shutdown' : timeout ? 'timeout' : ((error as Error)?.name ?? 'Error');
       const message = redact(timeout ? `request timed out after ${requestTimeoutMs} ms` : describeError(error));
       recordFailure(span, errorType, message);
       result = aborted
         ? { kind: 'drop', reason: 'shutdown' satisfies DropReason }
         : { kind: 'retry', delayMs: retryDelayMs(attempt, retry) };
+    } finally {
+      clearTimeout(timer);
+      shutdown.removeEventListener('abort', onShutdown);
     }
     if (result.kind === 'retry' && attempt < retry.maxAttempts) {
       span.setAttribute(semconv.ATTR_MIXPANEL_RETRY_DELAY_MS, result.delayMs);
