@@ -173,6 +173,12 @@ export class Delivery {
       }
       if (result.kind === 'ok' && result.rejected > 0) {
         recordRejected(span, result.rejected);
+      } else if (outcome.kind === 'drop' && outcome.reason === 'redirected') {
+        const message = redact(
+          `HTTP ${status}: redirected to ${this.redirectHost(response.location, q)}; redirects are not followed, set apiHost to the host that answers`,
+        );
+        this.options.log.error(`Mixpanel requests are redirected (${message})`);
+        recordFailure(span, String(status), message, 'MixpanelHttpError');
       } else if (result.kind !== 'ok') {
         const message = `HTTP ${status}: ${redact(response.body.slice(0, 300))}`;
         recordFailure(span, status ? String(status) : 'rejected', message, 'MixpanelHttpError');
@@ -199,6 +205,15 @@ export class Delivery {
     });
     span.end();
     return result;
+  }
+
+  /** The host a redirect pointed to: named, never contacted. */
+  private redirectHost(location: string | null | undefined, q: RecordQueue): string {
+    try {
+      return location ? new URL(location, this.options.transport.target(q.endpoint).url).host : 'nowhere (no Location)';
+    } catch {
+      return 'an invalid Location';
+    }
   }
 
   private sleep(ms: number): Promise<void> {

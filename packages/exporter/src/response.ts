@@ -30,6 +30,7 @@ export function classifyResponse(
     const accepted = body.trim() === '1' || parseJson(body)?.status === 1;
     return accepted ? { kind: 'ok', rejected: 0 } : { kind: 'drop', reason: 'rejected' };
   }
+  if (status >= 300 && status < 400) return { kind: 'drop', reason: 'redirected' };
   if (status === 413) return { kind: 'split' };
   if (status === 408 || status === 429 || status >= 500 || status === 0) {
     return { kind: 'retry', retryAfterMs: parseRetryAfter(response.retryAfter, now) };

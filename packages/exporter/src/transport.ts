@@ -22,6 +22,8 @@ export interface TransportResponse {
   status: number;
   body: string;
   retryAfter?: string | null | undefined;
+  /** Where a 3xx pointed (never followed). */
+  location?: string | null | undefined;
   /** Bytes sent, after compression. */
   requestBytes?: number | undefined;
 }
@@ -110,12 +112,15 @@ export class FetchTransport implements Transport {
       headers,
       body,
       signal: request.signal,
+      // Never re-send the token-bearing body elsewhere, nor turn a POST into a bodiless GET.
+      redirect: 'manual',
     });
     const text = await response.text();
     return {
       status: response.status,
       body: text,
       retryAfter: response.headers.get('retry-after'),
+      location: response.headers.get('location'),
       requestBytes: typeof body === 'string' ? Buffer.byteLength(body) : body.length,
     };
   }

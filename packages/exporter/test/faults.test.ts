@@ -1,5 +1,21 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { createExporter, exposures, startServer } from './helpers.js';
+
+/** A plain HTTP server on 127.0.0.1 that answers `1` to everything and counts what reaches it. */
+async function otherHost() {
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    req.resume();
+    res.end('1');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { host, hits, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
 
 describe('MixpanelExporter under faults', () => {
   it('server down for a while, then up: nothing lost, nothing double-counted', async () => {
@@ -165,6 +181,31 @@ describe('MixpanelExporter under faults', () => {
     expect(stats.queued).toBe(accepted);
     expect(stats.dropped.queue_full).toBe(500 - accepted);
   });
+
+  it.each([301, 302, 307, 308])(
+    'never follows a %i redirect: counted as redirected, naming the host',
+    async (status) => {
+      const server = await startServer();
+      const elsewhere = await otherHost();
+      server.injectFault(`redirect=${status}:location=http://${elsewhere.host}/track`, {
+        times: Number.POSITIVE_INFINITY,
+        path: '/track',
+      });
+      const spans = new InMemorySpanExporter();
+      const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+      const exporter = createExporter(server, { tracerProvider });
+      for (const exposure of exposures(3)) exporter.export(exposure);
+      const stats = await exporter.flush();
+      await elsewhere.close();
+      expect(elsewhere.hits).toEqual([]);
+      expect(stats.exported).toBe(3); // the profile updates
+      expect(stats.dropped.redirected).toBe(3);
+      expect(stats.retried).toBe(0);
+      const track = spans.getFinishedSpans().find((s) => s.name === 'POST /track');
+      expect(track?.attributes['http.response.status_code']).toBe(status);
+      expect(track?.status.message).toContain(`redirected to ${elsewhere.host}`);
+    },
+  );
 
   it('drops and counts a record JSON cannot encode, and delivers the rest', async () => {
     const server = await startServer();

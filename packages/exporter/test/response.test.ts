@@ -40,6 +40,9 @@ describe('classifyResponse', () => {
     ['403', 'import', 403, '', undefined, { kind: 'drop', reason: 'unauthorized' }],
     ['404', 'engage', 404, 'not found', undefined, { kind: 'drop', reason: 'rejected' }],
     ['413', 'track', 413, '', undefined, { kind: 'split' }],
+    ['301', 'track', 301, '', undefined, { kind: 'drop', reason: 'redirected' }],
+    ['307', 'engage', 307, '', undefined, { kind: 'drop', reason: 'redirected' }],
+    ['308', 'import', 308, '', undefined, { kind: 'drop', reason: 'redirected' }],
     ['408', 'track', 408, '', undefined, { kind: 'retry', retryAfterMs: undefined }],
     ['429 Retry-After seconds', 'track', 429, '', '2', { kind: 'retry', retryAfterMs: 2000 }],
     [

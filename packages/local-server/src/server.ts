@@ -224,7 +224,13 @@ export class LocalMixpanelServer {
     if (rule) {
       const { fault } = rule;
       entry.fault =
-        fault.kind === 'status' ? String(fault.status) : fault.kind === 'delay' ? `delay=${fault.ms}` : fault.kind;
+        fault.kind === 'status'
+          ? String(fault.status)
+          : fault.kind === 'delay'
+            ? `delay=${fault.ms}`
+            : fault.kind === 'reply'
+              ? fault.name
+              : fault.kind;
       if (fault.kind === 'hang') {
         entry.status = 0;
         return; // The socket stays open until the client gives up or the server stops.
@@ -238,6 +244,12 @@ export class LocalMixpanelServer {
         entry.status = fault.status;
         if (fault.retryAfter !== undefined) res.setHeader('Retry-After', fault.retryAfter);
         this.reply(res, fault.status, 'application/json', faultBody(fault.status));
+        return;
+      }
+      if (fault.kind === 'reply') {
+        entry.status = fault.status;
+        for (const [name, value] of Object.entries(fault.headers ?? {})) res.setHeader(name, value);
+        this.reply(res, fault.status, fault.contentType, fault.body);
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, fault.ms));
