@@ -39,21 +39,30 @@ describe('MixpanelExporter under faults', () => {
     expect(Object.values(stats.dropped).every((n) => n === 0)).toBe(true);
   });
 
-  it('rides out a 429 storm, honouring Retry-After', async () => {
+  it('rides out a 429 storm: waits the larger of the backoff and Retry-After, capped at maxDelayMs', async () => {
     const server = await startServer();
-    server.injectFault('429', { times: 4, path: '/track' });
+    server.injectFault('429:retry-after=0', { times: 3, path: '/track' });
     server.injectFault('429:retry-after=1', { times: 1, path: '/track' });
-    const exporter = createExporter(server);
+    server.injectFault('429:retry-after=3600', { times: 1, path: '/track' });
+    const spans = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+    const exporter = createExporter(server, {
+      tracerProvider,
+      retry: { initialDelayMs: 20, maxDelayMs: 1500, maxJitterMs: 0, maxAttempts: 8 },
+    });
     for (const exposure of exposures(20)) exporter.export(exposure);
-    const started = Date.now();
     const stats = await exporter.flush();
     expect(server.events).toHaveLength(20);
     expect(stats.retried).toBe(5 * 20);
-    // The one Retry-After of 1 s was waited for; backoff alone takes far less here.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(server.requests.filter((r) => r.path === '/track').map((r) => r.status)).toEqual([
       429, 429, 429, 429, 429, 200,
     ]);
+    const delays = spans
+      .getFinishedSpans()
+      .filter((s) => s.name === 'POST /track')
+      .map((s) => s.attributes['mixpanel.retry.delay_ms']);
+    // Retry-After: 0 never shortens the backoff; 1 s outlasts it; an hour is capped at maxDelayMs.
+    expect(delays).toEqual([20, 40, 80, 1000, 1500, undefined]);
   });
 
   it('a hung server makes requests time out, and the retry delivers', async () => {
