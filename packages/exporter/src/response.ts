@@ -14,8 +14,9 @@ export type Outcome =
   | { kind: 'retry'; retryAfterMs?: number | undefined };
 
 /**
- * Classifies Mixpanel's answer to a request of `records` records. Pure: no
- * I/O, no clock but `now` (for a `Retry-After` date).
+ * Classifies Mixpanel's answer to a request of `records` records. Only
+ * Mixpanel-shaped refusals are final; what is not Mixpanel's answer is
+ * transient. Pure: no I/O, no clock but `now` (for a `Retry-After` date).
  */
 export function classifyResponse(
   endpoint: Endpoint,
@@ -25,10 +26,18 @@ export function classifyResponse(
 ): Outcome {
   const { status, body } = response;
   if (status >= 200 && status < 300) {
-    if (endpoint === 'import') return { kind: 'ok', rejected: 0 };
-    // /track and /engage answer 200 with `status: 0` (verbose) or `0` when they refuse a batch.
-    const accepted = body.trim() === '1' || parseJson(body)?.status === 1;
-    return accepted ? { kind: 'ok', rejected: 0 } : { kind: 'drop', reason: 'rejected' };
+    const text = body.trim();
+    const json = parseJson(text);
+    if (endpoint === 'import') {
+      const imported = json && (typeof json.num_records_imported === 'number' || json.status === 'OK');
+      return imported ? { kind: 'ok', rejected: 0 } : { kind: 'retry', retryAfterMs: undefined };
+    }
+    // /track and /engage answer `1` or `{"status":1}`, and `0` or `{"status":0}` when they refuse a batch.
+    if (text === '1' || json?.status === 1) return { kind: 'ok', rejected: 0 };
+    if (text === '0' || json?.status === 0) return { kind: 'drop', reason: 'rejected' };
+    // Not Mixpanel's answer (an empty or HTML 200 from a proxy or captive portal): resending is
+    // safe, the deterministic $insert_id keeps an event from counting twice.
+    return { kind: 'retry', retryAfterMs: undefined };
   }
   if (status >= 300 && status < 400) return { kind: 'drop', reason: 'redirected' };
   if (status === 413) return { kind: 'split' };

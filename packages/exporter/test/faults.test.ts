@@ -216,6 +216,20 @@ describe('MixpanelExporter under faults', () => {
     },
   );
 
+  it("a 200 that is not Mixpanel's answer (a proxy, a captive portal) is retried, not dropped", async () => {
+    const server = await startServer();
+    server.injectFault('html', { times: 2, path: '/track' });
+    server.injectFault('empty', { times: 1, path: '/engage' });
+    const exporter = createExporter(server);
+    for (const exposure of exposures(10)) exporter.export(exposure);
+    const stats = await exporter.flush();
+    expect(stats.dropped.rejected).toBe(0);
+    expect(stats.retried).toBe(2 * 10 + 10);
+    expect(stats.exported).toBe(20);
+    expect(server.events).toHaveLength(10);
+    expect(server.profiles.size).toBe(10);
+  });
+
   it('drops and counts a record JSON cannot encode, and delivers the rest', async () => {
     const server = await startServer();
     const exporter = createExporter(server, { flushIntervalMs: 60_000 });

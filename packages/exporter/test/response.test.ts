@@ -19,6 +19,18 @@ describe('classifyResponse', () => {
       undefined,
       { kind: 'ok', rejected: 0 },
     ],
+    ['/track empty 200 (a proxy)', 'track', 200, '', undefined, { kind: 'retry', retryAfterMs: undefined }],
+    [
+      '/engage HTML 200 (a portal)',
+      'engage',
+      200,
+      '<html>Sign in</html>',
+      undefined,
+      { kind: 'retry', retryAfterMs: undefined },
+    ],
+    ['/track other JSON 200', 'track', 200, '{"ok":true}', undefined, { kind: 'retry', retryAfterMs: undefined }],
+    ['/import HTML 200', 'import', 200, '<html></html>', undefined, { kind: 'retry', retryAfterMs: undefined }],
+    ['/import empty 204', 'import', 204, '', undefined, { kind: 'retry', retryAfterMs: undefined }],
     [
       '/import strict failures',
       'import',
