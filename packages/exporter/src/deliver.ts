@@ -3,8 +3,9 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { Accounting } from './accounting.js';
 import { type BatchLimits, requestBody, takeBatch, tokenOverhead } from './batch.js';
 import type { QueuedRecord, RecordQueue, Undeliverable } from './record-queue.js';
+import { truncate } from './redact.js';
 import { recordFailure, recordRejected, startRequestSpan } from './request-span.js';
-import { classifyResponse, type Outcome } from './response.js';
+import { classifyResponse, describeResponse, type Outcome } from './response.js';
 import { type ResolvedRetryOptions, retryDelayMs } from './retry.js';
 import * as semconv from './semconv.js';
 import type { Transport } from './transport.js';
@@ -180,14 +181,17 @@ export class Delivery {
         this.options.log.error(`Mixpanel requests are redirected (${message})`);
         recordFailure(span, String(status), message, 'MixpanelHttpError');
       } else if (result.kind !== 'ok') {
-        const message = `HTTP ${status}: ${redact(response.body.slice(0, 300))}`;
+        const message = `HTTP ${status}: ${truncate(redact(describeResponse(response.body)), 300)}`;
         recordFailure(span, status ? String(status) : 'rejected', message, 'MixpanelHttpError');
       }
     } catch (error) {
       const aborted = shutdown.aborted;
       const timeout = !aborted && timedOut;
       const errorType = aborted ? 'shutdown' : timeout ? 'timeout' : ((error as Error)?.name ?? 'Error');
-      const message = redact(timeout ? `request timed out after ${requestTimeoutMs} ms` : describeError(error));
+      const message = truncate(
+        redact(timeout ? `request timed out after ${requestTimeoutMs} ms` : describeError(error)),
+        300,
+      );
       recordFailure(span, errorType, message);
       result = aborted
         ? { kind: 'drop', reason: 'shutdown' satisfies DropReason }

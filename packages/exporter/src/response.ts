@@ -53,6 +53,29 @@ export function classifyResponse(
   return { kind: 'drop', reason: 'rejected' };
 }
 
+/**
+ * What a failed response said, for span statuses and logs: Mixpanel's own
+ * error message when it gave one, else only the shape of the body, never the
+ * body itself (a proxy or a server may echo the records, user ids included).
+ * Redact and cut the result before use.
+ */
+export function describeResponse(body: string): string {
+  const text = body.trim();
+  const json = parseJson(text);
+  if (json) {
+    const parts: string[] = [];
+    if (typeof json.error === 'string' && json.error) parts.push(json.error);
+    if (Array.isArray(json.failed_records)) parts.push(`${json.failed_records.length} record(s) failed validation`);
+    if (parts.length > 0) return parts.join('; ');
+    if (json.status === 0) return 'Mixpanel refused the batch';
+    return "a JSON body that is not Mixpanel's answer";
+  }
+  if (text === '0') return 'Mixpanel refused the batch';
+  if (text === '') return 'an empty body';
+  const html = /^<(!doctype|html)/i.test(text);
+  return `${html ? 'an HTML' : 'a'} body that is not Mixpanel's answer (${Buffer.byteLength(text)} bytes)`;
+}
+
 export function parseJson(text: string): Record<string, unknown> | undefined {
   try {
     const value = JSON.parse(text);
