@@ -1,7 +1,14 @@
-import type { Attributes, Counter, DiagLogger, Histogram, Meter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { RateLimitedLog } from './rate-limited-log.js';
 import type { RecordQueue, RecordType } from './record-queue.js';
 import * as semconv from './semconv.js';
 import { DROP_REASONS, type DropReason, type ExporterStats } from './types.js';
+
+const RECORD_TYPE_LABELS: Record<RecordType, string> = { event: 'events', profile: 'profile updates' };
+
+function noDrops(): Record<DropReason, number> {
+  return Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+}
 
 const RECORD_TYPE_ATTRIBUTES: Record<RecordType, Attributes> = {
   event: { [semconv.ATTR_MIXPANEL_RECORD_TYPE]: 'event' },
@@ -23,13 +30,12 @@ export class Accounting {
     skipped: Counter;
     duration: Histogram;
   };
-  private readonly lastDropLog = new Map<DropReason, number>();
   private readonly skipAttributes = new Map<string, Attributes>();
 
   constructor(
     meter: Meter,
     private readonly queues: readonly RecordQueue[],
-    private readonly log: DiagLogger,
+    private readonly log: RateLimitedLog,
     /** Called after records settle, so flush() waiters can resolve. */
     private readonly onSettle: () => void,
   ) {
@@ -59,7 +65,8 @@ export class Accounting {
       queued: 0,
       exported: 0,
       retried: 0,
-      dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
+      dropped: noDrops(),
+      droppedByRecordType: { event: noDrops(), profile: noDrops() },
       skipped: {},
       pending: 0,
       requests: 0,
@@ -91,6 +98,7 @@ export class Accounting {
       this.instruments.exported.add(count, attributes);
     } else {
       this.counts.dropped[reason] += count;
+      this.counts.droppedByRecordType[q.recordType][reason] += count;
       this.instruments.dropped.add(count, { ...attributes, [semconv.ATTR_MIXPANEL_DROP_REASON]: reason });
       this.logDrop(reason, count, q);
     }
@@ -113,18 +121,36 @@ export class Accounting {
     return {
       ...this.counts,
       dropped: { ...this.counts.dropped },
+      droppedByRecordType: {
+        event: { ...this.counts.droppedByRecordType.event },
+        profile: { ...this.counts.droppedByRecordType.profile },
+      },
       skipped: { ...this.counts.skipped },
       pending: this.queues.reduce((n, q) => n + q.pending, 0),
     };
   }
 
-  /** Drops are logged at most once per reason every 10 s, so a storm cannot flood the log. */
+  /**
+   * What was not delivered, by record type and reason, every non-zero one
+   * named; undefined when nothing was dropped.
+   */
+  dropReport(): string | undefined {
+    const parts: string[] = [];
+    let total = 0;
+    for (const type of ['event', 'profile'] as const) {
+      const reasons = Object.entries(this.counts.droppedByRecordType[type]).filter(([, n]) => n > 0);
+      if (reasons.length === 0) continue;
+      total += reasons.reduce((n, [, count]) => n + count, 0);
+      parts.push(`${RECORD_TYPE_LABELS[type]}: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}`);
+    }
+    return total > 0 ? `${total} Mixpanel record(s) not delivered (${parts.join('; ')})` : undefined;
+  }
+
+  /** Drops are logged at most once per reason and record type every 10 s. */
   private logDrop(reason: DropReason, count: number, q: RecordQueue): void {
-    const now = Date.now();
-    if (now - (this.lastDropLog.get(reason) ?? 0) < 10_000) return;
-    this.lastDropLog.set(reason, now);
     this.log.warn(
-      `dropped ${count} ${q.recordType} record(s) for ${q.endpoint}: ${reason} (total ${this.counts.dropped[reason]})`,
+      `drop:${q.recordType}:${reason}`,
+      `dropped ${count} ${q.recordType} record(s) for ${q.endpoint}: ${reason} (total ${this.counts.droppedByRecordType[q.recordType][reason]})`,
     );
   }
 }

@@ -1,7 +1,8 @@
-import { context, type DiagLogger, ROOT_CONTEXT, type Tracer, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, type Tracer, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { Accounting } from './accounting.js';
 import { type BatchLimits, requestBody, takeBatch, tokenOverhead } from './batch.js';
+import type { RateLimitedLog } from './rate-limited-log.js';
 import type { QueuedRecord, RecordQueue, Undeliverable } from './record-queue.js';
 import { truncate } from './redact.js';
 import { recordFailure, recordRejected, startRequestSpan } from './request-span.js';
@@ -19,7 +20,7 @@ export interface DeliveryOptions {
   requestTimeoutMs: number;
   limits: BatchLimits;
   accounting: Accounting;
-  log: DiagLogger;
+  log: RateLimitedLog;
   redact: (text: string) => string;
   /** Where records go that cannot be delivered now. */
   undeliverable: Undeliverable;
@@ -66,7 +67,7 @@ export class Delivery {
         }
       }
     } catch (error) {
-      this.options.log.error(`unexpected export failure: ${this.options.redact(String(error))}`);
+      this.options.log.error('unexpected', `unexpected export failure: ${this.options.redact(String(error))}`);
     } finally {
       q.sending = false;
     }
@@ -170,7 +171,10 @@ export class Delivery {
           ? { kind: 'retry', delayMs: retryDelayMs(attempt, retry, outcome.retryAfterMs) }
           : outcome;
       if (outcome.kind === 'drop' && outcome.reason === 'unauthorized') {
-        this.options.log.error(`Mixpanel refused the credentials (HTTP ${status}): check the token or service account`);
+        this.options.log.error(
+          'unauthorized',
+          `Mixpanel refused the credentials (HTTP ${status}): check the token or service account`,
+        );
       }
       if (result.kind === 'ok' && result.rejected > 0) {
         recordRejected(span, result.rejected);
@@ -178,7 +182,7 @@ export class Delivery {
         const message = redact(
           `HTTP ${status}: redirected to ${this.redirectHost(response.location, q)}; redirects are not followed, set apiHost to the host that answers`,
         );
-        this.options.log.error(`Mixpanel requests are redirected (${message})`);
+        this.options.log.error('redirected', `Mixpanel requests are redirected (${message})`);
         recordFailure(span, String(status), message, 'MixpanelHttpError');
       } else if (result.kind !== 'ok') {
         const message = `HTTP ${status}: ${truncate(redact(describeResponse(response.body)), 300)}`;

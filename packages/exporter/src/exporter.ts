@@ -3,6 +3,7 @@ import type { Exposure, MixpanelEvent, MixpanelProfileUpdate } from '@optimizely
 import { Accounting } from './accounting.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import { Delivery } from './deliver.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { hasRoom, type QueuedRecord, RecordQueue, toQueuedRecord, type UndeliverableReason } from './record-queue.js';
 import { redact } from './redact.js';
 import type { ExporterStats, MixpanelExporterConfig } from './types.js';
@@ -33,7 +34,8 @@ export class MixpanelExporter {
   private waiters: Array<{ targets: number[]; resolve: () => void }> = [];
   private closed = false;
   private shutdownPromise: Promise<ExporterStats> | undefined;
-  private readonly log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+  private readonly diag = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+  private readonly log = new RateLimitedLog(this.diag);
 
   /** @throws TypeError on an invalid configuration (missing token, plain HTTP to a remote host, ...). */
   constructor(config: MixpanelExporterConfig) {
@@ -73,7 +75,7 @@ export class MixpanelExporter {
       for (const event of exposure.events) ok = this.enqueueEvent(event, link) && ok;
       return this.enqueueProfileUpdate(exposure.profileUpdate, link) && ok;
     } catch (error) {
-      this.log.error(`export failed: ${this.redact(String(error))}`);
+      this.log.error('export', `export failed: ${this.redact(String(error))}`);
       return false;
     }
   }
@@ -144,6 +146,9 @@ export class MixpanelExporter {
       }
       await flushed;
     }
+    // Every reason, events and profile updates alike, whatever the rate limit let through before.
+    const report = this.accounting.dropReport();
+    if (report) this.diag.warn(`shut down: ${report}`);
     return this.stats();
   }
 

@@ -85,6 +85,8 @@ export interface ExporterStats {
   dropped: Record<DropReason, number>;
   /** Exposures the caller reported as skipped, by reason (e.g. `duplicate`). */
   skipped: Record<string, number>;
+  /** `dropped` split by record type: events, and profile updates (`profile`). */
+  droppedByRecordType: Record<'event' | 'profile', Record<DropReason, number>>;
   /** Records waiting or in flight now. */
   pending: number;
   requests: number;

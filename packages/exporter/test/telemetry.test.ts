@@ -107,7 +107,8 @@ describe('MixpanelExporter telemetry', () => {
     const engage = spans.getFinishedSpans().filter((s) => s.name === 'POST /engage');
     expect(engage[0]?.attributes['error.type']).toBe('timeout');
     expect(engage[0]?.status.message).toMatch(/timed out after 100 ms/);
-    expect(engage[1]?.status.code).not.toBe(SpanStatusCode.ERROR);
+    // The retry succeeds (on a busy machine a retry may time out too: only the last must succeed).
+    expect(engage.at(-1)?.status.code).not.toBe(SpanStatusCode.ERROR);
   });
 
   it('counts queued, exported, retried, dropped by reason, skipped, and request durations', async () => {
