@@ -44,11 +44,10 @@ export interface Transport {
   target(endpoint: Endpoint): TransportTarget;
 }
 
-/** Credentials of `/import`: a service account, the project's API secret, or the token. */
+/** Credentials of `/import`: a service account or the project's API secret. */
 export type ImportAuth =
   | { serviceAccount: { username: string; secret: string; projectId: string } }
-  | { apiSecret: string }
-  | { token: string };
+  | { apiSecret: string };
 
 export interface FetchTransportOptions {
   baseUrl: URL;
@@ -84,9 +83,7 @@ export class FetchTransport implements Transport {
       const user =
         'serviceAccount' in auth
           ? `${auth.serviceAccount.username}:${auth.serviceAccount.secret}`
-          : 'apiSecret' in auth
-            ? `${auth.apiSecret}:`
-            : `${auth.token}:`;
+          : `${auth.apiSecret}:`;
       this.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
     }
     this.gzipMinBytes = options.gzipMinBytes ?? 1024;
