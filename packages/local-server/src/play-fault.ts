@@ -16,7 +16,13 @@ export async function playFault(
 ): Promise<boolean> {
   const { fault } = rule;
   entry.fault =
-    fault.kind === 'status' ? String(fault.status) : fault.kind === 'delay' ? `delay=${fault.ms}` : fault.kind;
+    fault.kind === 'status'
+      ? String(fault.status)
+      : fault.kind === 'delay'
+        ? `delay=${fault.ms}`
+        : fault.kind === 'reply'
+          ? fault.name
+          : fault.kind;
   if (fault.kind === 'hang') {
     entry.status = 0;
     return true; // The socket stays open until the client gives up or the server stops.
@@ -30,6 +36,12 @@ export async function playFault(
     entry.status = fault.status;
     if (fault.retryAfter !== undefined) res.setHeader('Retry-After', fault.retryAfter);
     reply(res, fault.status, 'application/json', faultBody(fault.status));
+    return true;
+  }
+  if (fault.kind === 'reply') {
+    entry.status = fault.status;
+    for (const [name, value] of Object.entries(fault.headers ?? {})) res.setHeader(name, value);
+    reply(res, fault.status, fault.contentType, fault.body);
     return true;
   }
   await new Promise((resolve) => setTimeout(resolve, fault.ms));
