@@ -71,6 +71,7 @@ export class RedisExperimentContext {
   private flushScheduled = false;
   private connecting: Promise<unknown> | undefined;
   private connectStartedAt = 0;
+  private flushOnConnect = false;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(options: RedisContextOptions) {
@@ -149,12 +150,13 @@ export class RedisExperimentContext {
   /** Sends pending writes and waits for them (for tests and shutdown); never rejects. */
   async flush(): Promise<void> {
     this.flushWrites();
+    if (this.flushOnConnect && this.connecting) await withTimeout(this.connecting, 1000);
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Flushes, then closes the client if it was created here. */
+  /** Flushes (waiting at most a second or two), then closes the client if it was created here. */
   async close(): Promise<void> {
-    await this.flush();
+    await withTimeout(this.flush(), 2000);
     if (!this.owned || !this.client) return;
     try {
       await this.client.close?.();
@@ -182,8 +184,14 @@ export class RedisExperimentContext {
     const client = this.client;
     if (this.pending.length === 0 || !client) return;
     if (!client.isReady && this.connecting) {
-      // Still making the first connection: these writes go out with it.
-      this.track(this.connecting.then(() => this.flushWrites()));
+      // Still making the first connection (it may never come): these writes wait for it, bounded.
+      if (!this.flushOnConnect) {
+        this.flushOnConnect = true;
+        void this.connecting.then(() => {
+          this.flushOnConnect = false;
+          this.flushWrites();
+        });
+      }
       return;
     }
     const batch = this.pending;
@@ -208,6 +216,13 @@ export class RedisExperimentContext {
     this.inFlight.add(promise);
     void promise.finally(() => this.inFlight.delete(promise));
   }
+}
+
+/** Waits for `work` or `ms`, whichever comes first; never rejects. The timer is held and cleared. */
+async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function classify(error: unknown): RedisFailureReason {

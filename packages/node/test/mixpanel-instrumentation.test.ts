@@ -177,6 +177,7 @@ describe('MixpanelInstrumentation with Redis', () => {
     // A loopback port with nothing listening.
     const context = new ExperimentContext({ redisUrl: 'redis://127.0.0.1:9', lookupTimeoutMs: 100 });
     setSharedExperimentContext(context);
+    context.record('decided-here', FLAG, 'control', Date.now()); // a write that can never go out
     const mp = client();
     const before = instrumentation.stats().lookupFailed;
     const results = await Promise.all(
@@ -186,7 +187,7 @@ describe('MixpanelInstrumentation with Redis', () => {
     await server.waitFor(() => server.events.length === 3);
     expect(server.events.every((e) => e.properties[FLAG] === undefined)).toBe(true);
     expect(instrumentation.stats().lookupFailed - before).toBe(3);
-    await context.close();
+    await context.close(); // returns: a connection that never comes holds nothing
   });
 
   let redis: RedisServer;
