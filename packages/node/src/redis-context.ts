@@ -237,7 +237,7 @@ function createOwnClient(url: string, onError: (error: Error) => void): RedisCli
     // Fail fast when down instead of queueing: a lookup must not wait for a reconnect.
     disableOfflineQueue: true,
     // A Redis that accepts commands but never answers must not grow our queue without bound.
-    commandsQueueMaxLength: 10_000,
+    commandsQueueMaxLength: 100_000,
     socket: {
       connectTimeout: 2000,
       reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000),
