@@ -160,7 +160,8 @@ export class MixpanelInstrumentation extends InstrumentationBase<MixpanelInstrum
       description: "Requests of the application's own Mixpanel client that failed",
     });
     this.contextFailures = this.meter.createCounter(METRIC_CONTEXT_FAILURES, {
-      description: 'Experiment context operations in Redis that failed (lookups: events sent without context)',
+      description:
+        'Users whose experiment context a Redis lookup or write failed for (a failed lookup sends without it)',
     });
   }
 
@@ -185,8 +186,8 @@ export class MixpanelInstrumentation extends InstrumentationBase<MixpanelInstrum
     if (state.context !== context) {
       state.unsubscribe?.();
       state.context = context;
-      state.unsubscribe = context.onFailure((operation, reason) => {
-        this.contextFailures?.add(1, {
+      state.unsubscribe = context.onFailure((operation, reason, count) => {
+        this.contextFailures?.add(count, {
           [ATTR_OPTIMIZELY_MIXPANEL_CONTEXT_OPERATION]: operation,
           [ATTR_ERROR_TYPE]: reason,
         });

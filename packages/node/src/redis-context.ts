@@ -38,8 +38,16 @@ export interface RedisContextOptions {
   lookupTimeoutMs?: number;
   /** Writes waiting for Redis at most (default 10 000); beyond it writes are dropped and counted. */
   maxPendingWrites?: number;
-  /** Called on every failure (what failed and why), for counting and rate-limited warnings. */
-  onFailure?: (operation: 'write' | 'lookup' | 'connect', reason: RedisFailureReason, error?: unknown) => void;
+  /**
+   * Called on every failure (what failed, why, and how many users it concerned: a lookup's
+   * ids, a write batch's writes), for counting and rate-limited warnings.
+   */
+  onFailure?: (
+    operation: 'write' | 'lookup' | 'connect',
+    reason: RedisFailureReason,
+    error?: unknown,
+    count?: number,
+  ) => void;
 }
 
 /** Why a Redis operation gave nothing: too slow, not connected, an error, or too many writes waiting. */
@@ -116,7 +124,7 @@ export class RedisExperimentContext {
     if (!client || distinctIds.length === 0) return Promise.resolve({ found });
     // Not connected, and not about to be (the first attempt is older than the timeout): fail now.
     if (!client.isReady && (!this.connecting || Date.now() - this.connectStartedAt > this.timeoutMs)) {
-      this.onFailure('lookup', 'unavailable');
+      this.onFailure('lookup', 'unavailable', undefined, distinctIds.length);
       return Promise.resolve({ found, failure: 'unavailable' });
     }
     let timer: NodeJS.Timeout | undefined;
@@ -141,7 +149,7 @@ export class RedisExperimentContext {
     return Promise.race([read, timedOut]).then((failed) => {
       clearTimeout(timer);
       if (!failed) return { found };
-      this.onFailure('lookup', failed.failure, failed.error);
+      this.onFailure('lookup', failed.failure, failed.error, distinctIds.length);
       // What a late reply brings is not used: the event has gone.
       return { found: new Map(), failure: failed.failure };
     });
@@ -197,7 +205,7 @@ export class RedisExperimentContext {
     const batch = this.pending;
     this.pending = [];
     if (!client.isReady) {
-      this.onFailure('write', 'unavailable');
+      this.onFailure('write', 'unavailable', undefined, batch.length / 3);
       return;
     }
     const pipeline = client.multi();
@@ -207,7 +215,7 @@ export class RedisExperimentContext {
     }
     this.track(
       pipeline.execAsPipeline().catch((error: unknown) => {
-        this.onFailure('write', classify(error), error);
+        this.onFailure('write', classify(error), error, batch.length / 3);
       }),
     );
   }

@@ -26,5 +26,5 @@ export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_OPTIMIZELY_MIXPANEL_CONTEXT_OPERATION = 'optimizely_mixpanel.context.operation';
 /** Requests of the application's own `mixpanel` client that failed. */
 export const METRIC_APP_CLIENT_FAILURES = 'optimizely_mixpanel.app_client.failures';
-/** Experiment context operations in Redis that failed; a failed lookup sends its event without context. */
+/** Users whose experiment context a Redis lookup or write failed for; a failed lookup sends its events without it. */
 export const METRIC_CONTEXT_FAILURES = 'optimizely_mixpanel.context.failures';

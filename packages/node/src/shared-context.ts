@@ -36,7 +36,12 @@ export interface ExperimentContextConfig extends ExperimentContextOptions {
 
 /** Counts of what went wrong, by operation and reason (each also reported by a rate-limited diag warning). */
 export type ContextFailureCounts = Record<'write' | 'lookup' | 'connect', Partial<Record<RedisFailureReason, number>>>;
-export type ContextFailureListener = (operation: 'write' | 'lookup' | 'connect', reason: RedisFailureReason) => void;
+/** Told of each failure, with how many users it concerned. */
+export type ContextFailureListener = (
+  operation: 'write' | 'lookup' | 'connect',
+  reason: RedisFailureReason,
+  count: number,
+) => void;
 
 /** Memory, plus Redis when configured. Nothing here throws to its caller. */
 export class ExperimentContext {
@@ -57,7 +62,7 @@ export class ExperimentContext {
         keyPrefix: config.redisKeyPrefix,
         ttlMs: this.store.ttlMs,
         lookupTimeoutMs: config.lookupTimeoutMs,
-        onFailure: (operation, reason, error) => this.fail(operation, reason, error),
+        onFailure: (operation, reason, error, count) => this.fail(operation, reason, error, count),
       });
     }
   }
@@ -101,12 +106,17 @@ export class ExperimentContext {
     await this.redis?.close();
   }
 
-  private fail(operation: 'write' | 'lookup' | 'connect', reason: RedisFailureReason, error?: unknown): void {
+  private fail(
+    operation: 'write' | 'lookup' | 'connect',
+    reason: RedisFailureReason,
+    error?: unknown,
+    count = 1,
+  ): void {
     const counts = this.failures[operation];
-    counts[reason] = (counts[reason] ?? 0) + 1;
+    counts[reason] = (counts[reason] ?? 0) + count;
     for (const listener of this.listeners) {
       try {
-        listener(operation, reason);
+        listener(operation, reason, count);
       } catch {
         // a listener's failure is its own
       }
