@@ -25,11 +25,11 @@ describe('MixpanelExporter under faults', () => {
     });
     for (const exposure of exposures(100)) exporter.export(exposure);
     await server.waitFor(() => server.events.length === 100);
-    await server.down();
+    await server.stop();
     for (const exposure of exposures(300, 100)) exporter.export(exposure);
     // Both batches (300 events, 300 profile updates) fail twice while it is down.
     await server.waitFor(() => exporter.stats().retried >= 1200);
-    await server.up();
+    await server.start();
     const stats = await exporter.flush();
 
     expect(server.events).toHaveLength(400);
@@ -68,11 +68,14 @@ describe('MixpanelExporter under faults', () => {
   it('a hung server makes requests time out, and the retry delivers', async () => {
     const server = await startServer();
     server.injectFault('hang', { times: 2, path: '/track' });
-    const exporter = createExporter(server, { requestTimeoutMs: 150 });
+    const exporter = createExporter(server, { requestTimeoutMs: 500 });
     for (const exposure of exposures(5)) exporter.export(exposure);
     const stats = await exporter.flush();
     expect(server.events).toHaveLength(5);
-    expect(stats.retried).toBe(10);
+    expect(server.requests.filter((r) => r.fault === 'hang')).toHaveLength(2);
+    // Both hung attempts timed out and were retried (a busy machine may time out another).
+    expect(stats.retried).toBeGreaterThanOrEqual(10);
+    expect(stats.dropped.retries_exhausted).toBe(0);
   });
 
   it('connection resets and 5xx are retried', async () => {
