@@ -127,7 +127,8 @@ async function pong() {
   });
 }
 while (!(await pong())) await new Promise((r) => setTimeout(r, 50));
-const deciding = new ExperimentContext({ redisUrl });
+// Room for every write of the rounds below, as the memory-only rounds have: no eviction in either.
+const deciding = new ExperimentContext({ redisUrl, maxEntries: 1_000_000 });
 // Writes with Redis: the synchronous part (what decide() pays), 1000 exposures per tick as in a busy
 // service; the pipelined flush runs in the next tick, off the decide() path.
 const redisWrites = [];
