@@ -154,9 +154,34 @@ describe('dedup, consent and failures in Chromium', () => {
       'feature_flag.key': 'checkout_redesign',
       'feature_flag.result.variant': 'variation_a',
       'feature_flag.provider.name': 'Optimizely',
+      'feature_flag.result.reason': 'split',
+      'feature_flag.set.id': 'production',
       'optimizely.exposure': 'exported',
     });
     expect(render?.events.slice(1).map((e) => e.attributes['optimizely.exposure'])).toEqual(['duplicate', 'duplicate']);
+    // The same reasons as in Node, whether the decision was exported or deduplicated.
+    expect(render?.events.map((e) => e.attributes['feature_flag.result.reason'])).toEqual(['split', 'split', 'split']);
+  });
+
+  it('reports the everyone-else rule as default, the first time and when deduplicated', async () => {
+    await open('index.html?user=user-123&trace=1');
+    type App = { app: { decideInSpan(flag: string): string } };
+    await page.evaluate(() => (window as unknown as App).app.decideInSpan('premium_banner'));
+    await page.evaluate(() => (window as unknown as App).app.decideInSpan('premium_banner'));
+    const spans = await page.evaluate(() =>
+      (
+        window as unknown as {
+          finishedSpans(): Array<{ name: string; events: Array<{ attributes: Record<string, unknown> }> }>;
+        }
+      ).finishedSpans(),
+    );
+    const banner = spans.filter((s) => s.name === 'decide premium_banner').flatMap((s) => s.events);
+    expect(
+      banner.map((e) => [e.attributes['feature_flag.result.reason'], e.attributes['optimizely.exposure']]),
+    ).toEqual([
+      ['default', 'exported'],
+      ['default', 'duplicate'],
+    ]);
   });
 
   it('an opted-out user sends nothing', async () => {

@@ -1,8 +1,8 @@
-/** Mixpanel ingestion limits that the normalizer enforces before anything is sent. */
+/** Mixpanel ingestion limits that the pipeline enforces before anything is sent. */
 export const MIXPANEL_LIMITS = {
   /** Property names and event names: at most 255 characters. */
   maxNameLength: 255,
-  /** String property values: at most 255 bytes (UTF-8). */
+  /** String property values and `distinct_id`: at most 255 bytes (UTF-8). */
   maxStringBytes: 255,
   /** `$insert_id`: at most 36 characters of `[A-Za-z0-9-]`. */
   maxInsertIdLength: 36,
@@ -20,6 +20,7 @@ const PLACEHOLDER_IDS = new Set([
   '-1',
   'anon',
   'anonymous',
+  'n/a',
   'nil',
   '<nil>',
   'none',
@@ -34,11 +35,51 @@ const PLACEHOLDER_IDS = new Set([
   '00000000-0000-0000-0000-000000000000',
 ]);
 
-/** True when `id` is a string Mixpanel accepts as a `distinct_id`. */
+// A cheap first look: most strings have neither NUL nor any surrogate.
+const SUSPECT = /[\0\uD800-\uDFFF]/;
+
+/** True when `s` has no NUL and no lone surrogate (so it survives UTF-8 encoding unchanged). */
+export function isWellFormed(s: string): boolean {
+  if (!SUSPECT.test(s)) return true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0) return false;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return false;
+  }
+  return true;
+}
+
+/** `s` with each lone surrogate replaced by U+FFFD and NULs removed; `s` itself when it is well-formed. */
+export function repairUtf16(s: string): string {
+  if (isWellFormed(s)) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0) continue;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        out += s.charAt(i) + s.charAt(i + 1);
+        i++;
+      } else out += '\uFFFD';
+    } else out += c >= 0xdc00 && c <= 0xdfff ? '\uFFFD' : s.charAt(i);
+  }
+  return out;
+}
+
+/**
+ * True when `id` is a string Mixpanel accepts as a `distinct_id`: 1 to 255
+ * UTF-8 bytes, well-formed, no NUL, not a placeholder. Such ids are refused, not
+ * repaired: a changed id would merge or split users.
+ */
 export function isValidDistinctId(id: unknown): id is string {
   if (typeof id !== 'string') return false;
   const n = id.length;
-  if (n === 0 || n > MIXPANEL_LIMITS.maxNameLength) return false;
+  if (n === 0 || !fitsUtf8(id, MIXPANEL_LIMITS.maxStringBytes) || !isWellFormed(id)) return false;
   // Runs inside every decide(): a real id of 10+ characters with no blank at either end is
   // decided without allocating (placeholders are at most 9 characters, or the zero UUID).
   if (n > 9 && n !== 36 && id.charCodeAt(0) > 32 && id.charCodeAt(n - 1) > 32) return true;
@@ -85,6 +126,11 @@ export function truncateUtf8(s: string, maxBytes: number = MIXPANEL_LIMITS.maxSt
     if (pair) i++;
   }
   return s.slice(0, i);
+}
+
+/** A string property value as Mixpanel can take it: repaired UTF-16, at most 255 UTF-8 bytes. */
+export function propertyValue(s: string): string {
+  return truncateUtf8(repairUtf16(s));
 }
 
 /** Truncates a property or event name to Mixpanel's 255-character limit, keeping surrogate pairs whole. */

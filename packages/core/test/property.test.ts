@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecisionNormalizer, type Exposure, isValidDistinctId, MIXPANEL_LIMITS } from '../src/index.js';
+import { DecisionPipeline, type Exposure, isValidDistinctId, MIXPANEL_LIMITS } from '../src/index.js';
 
 const hostileString = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 300 }),
@@ -65,9 +65,9 @@ function assertValid(exposure: Exposure): void {
   expect(JSON.parse(JSON.stringify(exposure.events))).toEqual(exposure.events);
 }
 
-describe('DecisionNormalizer under random and hostile input', () => {
+describe('DecisionPipeline under random and hostile input', () => {
   it('never throws and never yields an invalid exposure', () => {
-    const normalizer = new DecisionNormalizer({
+    const normalizer = new DecisionPipeline({
       includeLegacyTypes: true,
       includeRulelessDecisions: true,
       eventFormat: 'both',
@@ -75,7 +75,7 @@ describe('DecisionNormalizer under random and hostile input', () => {
     });
     fc.assert(
       fc.property(fc.oneof(flagPayload, anyValue), (payload) => {
-        const result = normalizer.normalize(payload);
+        const result = normalizer.handle(payload);
         if (result.exposure) assertValid(result.exposure);
         else expect(typeof result.skipReason).toBe('string');
       }),
@@ -85,7 +85,7 @@ describe('DecisionNormalizer under random and hostile input', () => {
   });
 
   it('exports well-formed flag decisions with any string keys', () => {
-    const normalizer = new DecisionNormalizer({ dedup: false });
+    const normalizer = new DecisionPipeline({ dedup: false });
     fc.assert(
       fc.property(
         fc.string({ minLength: 37, maxLength: 255 }),
@@ -93,7 +93,7 @@ describe('DecisionNormalizer under random and hostile input', () => {
         fc.string({ unit: 'grapheme', minLength: 1, maxLength: 400 }),
         fc.string({ unit: 'grapheme', minLength: 1, maxLength: 400 }),
         (userId, flagKey, ruleKey, variationKey) => {
-          const result = normalizer.normalize({
+          const result = normalizer.handle({
             type: 'flag',
             userId,
             decisionInfo: { flagKey, ruleKey, variationKey, enabled: true },

@@ -1,5 +1,11 @@
 import { context, DiagLogLevel, diag, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +21,27 @@ let instrumentation: OptimizelyMixpanelInstrumentation;
 const spans = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
 const tracer = provider.getTracer('app');
+const metricReader = new PeriodicExportingMetricReader({
+  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+  exportIntervalMillis: 3_600_000,
+});
+const meterProvider = new MeterProvider({ readers: [metricReader] });
+
+/** Sums of a counter's data points by the value of one attribute. */
+async function counterBy(name: string, attribute: string): Promise<Record<string, number>> {
+  const { resourceMetrics } = await metricReader.collect();
+  const out: Record<string, number> = {};
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      if (metric.descriptor.name !== name) continue;
+      for (const point of metric.dataPoints) {
+        const key = String(point.attributes[attribute]);
+        out[key] = (out[key] ?? 0) + (point.value as number);
+      }
+    }
+  }
+  return out;
+}
 
 const baseConfig = (): OptimizelyMixpanelInstrumentationConfig => ({
   token: TOKEN,
@@ -28,6 +55,7 @@ beforeAll(async () => {
   await server.start();
   instrumentation = new OptimizelyMixpanelInstrumentation(baseConfig());
   instrumentation.setTracerProvider(provider);
+  instrumentation.setMeterProvider(meterProvider);
 });
 afterAll(async () => {
   await instrumentation.shutdown(100);
@@ -173,7 +201,7 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
         client.createUserContext(id).decide('checkout_redesign');
       client.createUserContext('user-keep').decide('premium_banner');
     });
-    const stats = await inst.exporter?.flush();
+    await inst.flush();
     client.close();
     const byUser = Object.fromEntries(
       server.events.map((e) => [`${e.properties.distinct_id}/${e.properties.flag_key}`, e]),
@@ -185,7 +213,7 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
     ]);
     expect(byUser['user-keep/checkout_redesign']?.properties.app_version).toBe('1.2.3');
     expect(byUser['user-throw/checkout_redesign']?.properties.app_version).toBeUndefined();
-    expect(stats?.skipped.dropped_by_hook).toBe(1);
+    expect(inst.stats().skipped.dropped_by_hook).toBe(1);
     const events = spans.getFinishedSpans()[0]?.events ?? [];
     expect(events.map((e) => e.attributes?.['app.tier'])).toEqual(['gold', 'gold', 'gold', undefined]);
     expect(events).toHaveLength(4);
@@ -238,14 +266,33 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
     expect(spans.getFinishedSpans()[0]?.events[0]?.attributes?.['optimizely.exposure']).toBe('no_exporter');
   });
 
-  it('rejects invalid environment values with the variable named', () => {
-    process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT = 'sometimes';
-    try {
-      expect(() => new OptimizelyMixpanelInstrumentation({ enabled: false })).toThrow(
-        /OPTIMIZELY_MIXPANEL_EVENT_FORMAT/,
-      );
-    } finally {
-      delete process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT;
-    }
+  it('export spans use the tracer provider given to setTracerProvider()', async () => {
+    const inst = instrument();
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    inSpan('GET /export', () => client.createUserContext('user-export').decide('checkout_redesign'));
+    await inst.flush();
+    client.close();
+    const exportSpans = spans.getFinishedSpans().filter((s) => s.name.startsWith('POST '));
+    expect(exportSpans.length).toBeGreaterThan(0);
+    expect(exportSpans[0]?.instrumentationScope.name).toBe('@optimizely-mixpanel/exporter');
+  });
+
+  it("counts every decision by outcome on the instrumentation's meter", async () => {
+    const before = await counterBy('optimizely_mixpanel.decisions', 'optimizely.exposure');
+    const inst = instrument();
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    const user = client.createUserContext('user-meter');
+    user.decide('checkout_redesign');
+    user.decide('checkout_redesign');
+    user.decide('checkout_redesign');
+    client.createUserContext('anon').decide('checkout_redesign');
+    await inst.flush();
+    client.close();
+    const after = await counterBy('optimizely_mixpanel.decisions', 'optimizely.exposure');
+    const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+    expect([delta('exported'), delta('duplicate'), delta('invalid_user_id')]).toEqual([1, 2, 1]);
+    expect(inst.stats().skipped.duplicate).toBeGreaterThanOrEqual(2);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecisionNormalizer, type NormalizerConfig } from '../src/index.js';
+import { DecisionPipeline, type PipelineConfig } from '../src/index.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 
@@ -26,13 +26,13 @@ function flag(overrides: Record<string, unknown> = {}, ...user: [userId?: unknow
   };
 }
 
-function normalizer(config: NormalizerConfig = {}, clock = { now: T0 }) {
-  return new DecisionNormalizer({ now: () => clock.now, ...config });
+function normalizer(config: PipelineConfig = {}, clock = { now: T0 }) {
+  return new DecisionPipeline({ now: () => clock.now, ...config });
 }
 
-describe('DecisionNormalizer: exposures', () => {
+describe('DecisionPipeline: exposures', () => {
   it('turns a flag decision into an exposure, an event and a profile update', () => {
-    const { exposure, skipReason } = normalizer().normalize(flag());
+    const { exposure, skipReason } = normalizer().handle(flag());
     expect(skipReason).toBeUndefined();
     expect(exposure).toMatchObject({
       distinctId: 'user-123',
@@ -69,7 +69,7 @@ describe('DecisionNormalizer: exposures', () => {
   });
 
   it('writes "off" to the profile when the flag is disabled', () => {
-    const { exposure } = normalizer().normalize(
+    const { exposure } = normalizer().handle(
       flag({ enabled: false, variationKey: 'control', ruleKey: 'checkout_redesign_ab' }),
     );
     expect(exposure?.profileUpdate.$set).toEqual({ '[Optimizely] checkout_redesign': 'off' });
@@ -78,39 +78,59 @@ describe('DecisionNormalizer: exposures', () => {
   });
 
   it('omits ids a 5.x payload does not carry', () => {
-    const { exposure } = normalizer().normalize(flag({ experimentId: undefined, variationId: undefined }));
+    const { exposure } = normalizer().handle(flag({ experimentId: undefined, variationId: undefined }));
     expect(exposure?.events[0]?.properties).not.toHaveProperty('experiment_id');
     expect(exposure).not.toHaveProperty('experimentId');
   });
 
   it('emits $experiment_started for Mixpanel Experiments, alone or with Experiment Viewed', () => {
-    const started = normalizer({ eventFormat: 'experiment_started' }).normalize(flag()).exposure;
+    const started = normalizer({ eventFormat: 'experiment_started' }).handle(flag()).exposure;
     expect(started?.events.map((e) => e.event)).toEqual(['$experiment_started']);
     expect(started?.events[0]?.properties).toMatchObject({
       'Experiment name': 'checkout_redesign_ab',
       'Variant name': 'variation_a',
     });
-    const both = normalizer({ eventFormat: 'both' }).normalize(flag()).exposure;
+    const both = normalizer({ eventFormat: 'both' }).handle(flag()).exposure;
     expect(both?.events.map((e) => e.event)).toEqual(['Experiment Viewed', '$experiment_started']);
     expect(both?.events[0]?.properties.$insert_id).toBe(both?.events[1]?.properties.$insert_id);
   });
 
   it('takes a custom event name and profile prefix', () => {
-    const { exposure } = normalizer({ eventName: 'Exposure', profilePropertyPrefix: 'exp: ' }).normalize(flag());
+    const { exposure } = normalizer({ eventName: 'Exposure', profilePropertyPrefix: 'exp: ' }).handle(flag());
     expect(exposure?.events[0]?.event).toBe('Exposure');
     expect(Object.keys(exposure?.profileUpdate.$set ?? {})).toEqual(['exp: checkout_redesign']);
   });
 
-  it('rejects invalid configuration with a clear error', () => {
-    expect(() => normalizer({ eventFormat: 'bogus' as never })).toThrow(/eventFormat must be one of/);
-    expect(() => normalizer({ eventName: '' })).toThrow(/eventName/);
-    expect(() => normalizer({ attributeAllowlist: ['__proto__'] })).toThrow(/reserved name/);
-    expect(() => normalizer({ attributeAllowlist: ['distinct_id'] })).toThrow(/reserved name/);
-    expect(() => normalizer({ attributeAllowlist: 'plan' as never })).toThrow(/array/);
+  it('never throws on invalid configuration: warns by option name and uses the default', () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    const pipeline = normalizer({
+      eventFormat: 'bogus' as never,
+      eventName: '',
+      rollouts: 'sometimes' as never,
+      attributeAllowlist: ['__proto__', 'distinct_id', 'plan\uD800', 'plan'],
+      warn,
+    });
+    expect(warnings.join('\n')).toMatch(/eventFormat must be one of/);
+    expect(warnings.join('\n')).toMatch(/eventName/);
+    expect(warnings.join('\n')).toMatch(/rollouts must be one of/);
+    expect(warnings.filter((w) => w.includes('attributeAllowlist'))).toHaveLength(3);
+    expect(warnings.join('\n')).not.toContain('bogus');
+    const { exposure } = pipeline.handle(flag({}, 'user-123', { plan: 'pro' }));
+    expect(exposure?.events[0]?.event).toBe('Experiment Viewed');
+    expect(exposure?.events[0]?.properties.plan).toBe('pro');
+    expect(() =>
+      normalizer({
+        attributeAllowlist: 'plan' as never,
+        warn: () => {
+          throw new Error('x');
+        },
+      }),
+    ).not.toThrow();
   });
 });
 
-describe('DecisionNormalizer: skip rules', () => {
+describe('DecisionPipeline: skip rules', () => {
   it.each([
     [null, 'invalid_notification'],
     ['DECISION', 'invalid_notification'],
@@ -119,49 +139,86 @@ describe('DecisionNormalizer: skip rules', () => {
     [{ type: 42, userId: 'u', decisionInfo: {} }, 'invalid_notification'],
     [{ type: 'mystery', userId: 'u', decisionInfo: {} }, 'unsupported_type'],
   ])('skips %j as %s', (payload, reason) => {
-    expect(normalizer().normalize(payload).skipReason).toBe(reason);
+    expect(normalizer().handle(payload).skipReason).toBe(reason);
   });
 
-  it.each([[''], [null], [undefined], [123], ['anon'], ['NULL'], [' undefined '], ['0'], ['-1'], ['x'.repeat(256)]])(
-    'skips the user id %j',
-    (userId) => {
-      expect(normalizer().normalize(flag({}, userId)).skipReason).toBe('invalid_user_id');
-    },
-  );
+  it.each([
+    [''],
+    [null],
+    [undefined],
+    [123],
+    ['anon'],
+    ['NULL'],
+    [' undefined '],
+    ['0'],
+    ['-1'],
+    ['x'.repeat(256)],
+    ['N/A'],
+    ['é'.repeat(128)],
+    ['user-\uD800-123456'],
+    ['user-\uDC00-123456'],
+    ['user-\u0000-123456'],
+  ])('skips the user id %j', (userId) => {
+    expect(normalizer().handle(flag({}, userId)).skipReason).toBe('invalid_user_id');
+  });
 
-  it('skips empty or non-string flag keys', () => {
-    expect(normalizer().normalize(flag({ flagKey: '' })).skipReason).toBe('invalid_flag_key');
-    expect(normalizer().normalize(flag({ flagKey: 7 })).skipReason).toBe('invalid_flag_key');
+  it('skips empty, non-string, NUL or lone-surrogate flag keys, and does not count them as duplicates after', () => {
+    expect(normalizer().handle(flag({ flagKey: '' })).skipReason).toBe('invalid_flag_key');
+    expect(normalizer().handle(flag({ flagKey: 7 })).skipReason).toBe('invalid_flag_key');
+    const pipeline = normalizer();
+    for (const flagKey of ['bad\uD83D', 'bad\u0000', 'bad\uD83D']) {
+      expect(pipeline.handle(flag({ flagKey })).skipReason).toBe('invalid_flag_key');
+    }
+  });
+
+  it('caps distinct ids by UTF-8 bytes and accepts 255 bytes', () => {
+    expect(normalizer().handle(flag({}, 'é'.repeat(127))).exposure?.distinctId).toBe('é'.repeat(127));
+    expect(normalizer().handle(flag({}, '😀'.repeat(63) + 'abc')).exposure).toBeDefined();
+    expect(normalizer().handle(flag({}, '😀'.repeat(64))).skipReason).toBe('invalid_user_id');
+  });
+
+  it('repairs lone surrogates and NUL in variation and rule keys', () => {
+    const { exposure } = normalizer().handle(flag({ variationKey: 'a\uD800b\u0000', ruleKey: 'r\uDC00' }));
+    expect(exposure?.events[0]?.properties.variation_key).toBe('a\uFFFDb');
+    expect(exposure?.events[0]?.properties.rule_key).toBe('r\uFFFD');
+    expect(exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('a\uFFFDb');
+    expect(Buffer.from(JSON.stringify(exposure?.events)).toString()).toBe(JSON.stringify(exposure?.events));
   });
 
   it('skips ruleless decisions unless asked, then reports the variation as off', () => {
     const payload = flag({ ruleKey: null, variationKey: null, enabled: false });
-    const skipped = normalizer().normalize(payload);
+    const skipped = normalizer().handle(payload);
     expect(skipped.skipReason).toBe('no_rule');
     expect(skipped.decision?.flagKey).toBe('checkout_redesign');
-    expect(normalizer().normalize(flag({ ruleKey: '' })).skipReason).toBe('no_rule');
-    const { exposure } = normalizer({ includeRulelessDecisions: true }).normalize(payload);
+    expect(normalizer().handle(flag({ ruleKey: '' })).skipReason).toBe('no_rule');
+    const { exposure } = normalizer({ includeRulelessDecisions: true }).handle(payload);
     expect(exposure?.variationKey).toBe('off');
     expect(exposure?.ruleKey).toBe('');
     expect(exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('off');
   });
 
   it('skips an enabled decision with no variation key', () => {
-    expect(normalizer().normalize(flag({ variationKey: '' })).skipReason).toBe('no_variation');
+    expect(normalizer().handle(flag({ variationKey: '' })).skipReason).toBe('no_variation');
   });
 
-  it('includes rollouts by default and excludes them on request', () => {
+  it('tells rollouts from experiments by the client config, and gives rollouts what `rollouts` says', () => {
     const everyoneElse = flag({ ruleKey: 'default-rollout-91000000002', variationKey: 'off', enabled: false });
-    const included = normalizer().normalize(everyoneElse);
+    const included = normalizer({ rollouts: 'event' }).handle(everyoneElse);
     expect(included.exposure?.ruleKind).toBe('everyone_else');
-    expect(normalizer({ includeRollouts: false }).normalize(everyoneElse).skipReason).toBe('rollout_excluded');
+    expect(included.exposure?.events).toHaveLength(1);
+    expect(normalizer({ rollouts: 'off' }).handle(everyoneElse).skipReason).toBe('rollout_excluded');
 
     const targeted = flag({ flagKey: 'premium_banner', ruleKey: 'premium_segment_rule', variationKey: 'on' });
-    // Without a resolver a named delivery rule cannot be told from an experiment.
-    expect(normalizer({ includeRollouts: false }).normalize(targeted).exposure).toBeDefined();
-    const ruleKind = (_flag: string, rule: string) => (rule === 'premium_segment_rule' ? 'rollout' : 'experiment');
-    expect(normalizer({ includeRollouts: false, ruleKind }).normalize(targeted).skipReason).toBe('rollout_excluded');
-    expect(normalizer({ ruleKind }).normalize(targeted).exposure?.ruleKind).toBe('rollout');
+    // Without the datafile a named delivery rule cannot be told from an experiment.
+    expect(normalizer({ rollouts: 'off' }).handle(targeted).exposure?.ruleKind).toBe('unknown');
+    const config = {
+      environmentKey: undefined,
+      revision: undefined,
+      ruleKinds: new Map([['premium_banner', new Map([['premium_segment_rule', 'rollout' as const]])]]),
+    };
+    expect(normalizer({ rollouts: 'off' }).handle(targeted, config).skipReason).toBe('rollout_excluded');
+    expect(normalizer().handle(targeted, config).exposure?.ruleKind).toBe('rollout');
+    expect(normalizer().handle(targeted, config).decision?.ruleKind).toBe('rollout');
   });
 
   it('skips legacy decision types by default and maps those naming a variation when asked', () => {
@@ -189,24 +246,24 @@ describe('DecisionNormalizer: skip rules', () => {
       decisionInfo: { featureKey: 'premium_banner', featureEnabled: false, source: 'rollout', sourceInfo: {} },
     };
     const plain = normalizer();
-    expect(plain.normalize(activate).skipReason).toBe('legacy_type');
-    expect(plain.normalize(featureTest).skipReason).toBe('legacy_type');
+    expect(plain.handle(activate).skipReason).toBe('legacy_type');
+    expect(plain.handle(featureTest).skipReason).toBe('legacy_type');
 
     const legacy = normalizer({ includeLegacyTypes: true });
-    expect(legacy.normalize(activate).exposure).toMatchObject({
+    expect(legacy.handle(activate).exposure).toMatchObject({
       flagKey: 'checkout_redesign_ab',
       ruleKey: 'checkout_redesign_ab',
       variationKey: 'variation_a',
       decisionType: 'feature-test',
     });
-    expect(legacy.normalize(featureTest).exposure).toMatchObject({
+    expect(legacy.handle(featureTest).exposure).toMatchObject({
       flagKey: 'checkout_redesign',
       ruleKey: 'checkout_redesign_ab',
       variationKey: 'variation_a',
       enabled: true,
     });
-    expect(legacy.normalize(rollout).skipReason).toBe('no_variation');
-    expect(legacy.normalize({ ...activate, decisionInfo: { experimentKey: 'x', variationKey: null } }).skipReason).toBe(
+    expect(legacy.handle(rollout).skipReason).toBe('no_variation');
+    expect(legacy.handle({ ...activate, decisionInfo: { experimentKey: 'x', variationKey: null } }).skipReason).toBe(
       'no_variation',
     );
   });
@@ -219,24 +276,18 @@ describe('DecisionNormalizer: skip rules', () => {
         throw new Error('boom');
       },
     };
-    expect(normalizer().normalize(hostile).skipReason).toBe('invalid_notification');
-    const throwingResolver = normalizer({
-      ruleKind: () => {
-        throw new Error('resolver');
-      },
-    });
-    expect(throwingResolver.normalize(flag()).skipReason).toBe('invalid_notification');
+    expect(normalizer().handle(hostile).skipReason).toBe('invalid_notification');
   });
 });
 
-describe('DecisionNormalizer: attributes and limits', () => {
+describe('DecisionPipeline: attributes and limits', () => {
   it('forwards no user attributes unless allowlisted, and only scalar values', () => {
     const attributes = { plan: 'pro', email: 'a@example.com', seats: 3, beta: true, nested: { a: 1 }, nan: Number.NaN };
-    const none = normalizer().normalize(flag({}, 'user-123', attributes)).exposure;
+    const none = normalizer().handle(flag({}, 'user-123', attributes)).exposure;
     expect(none?.events[0]?.properties).not.toHaveProperty('plan');
     expect(none?.events[0]?.properties).not.toHaveProperty('email');
 
-    const some = normalizer({ attributeAllowlist: ['plan', 'seats', 'beta', 'nested', 'nan', 'absent'] }).normalize(
+    const some = normalizer({ attributeAllowlist: ['plan', 'seats', 'beta', 'nested', 'nan', 'absent'] }).handle(
       flag({}, 'user-123', attributes),
     ).exposure;
     const props = some?.events[0]?.properties;
@@ -249,14 +300,14 @@ describe('DecisionNormalizer: attributes and limits', () => {
 
   it('ignores inherited attributes', () => {
     const attributes = Object.create({ plan: 'inherited' });
-    const exposure = normalizer({ attributeAllowlist: ['plan'] }).normalize(flag({}, 'user-123', attributes)).exposure;
+    const exposure = normalizer({ attributeAllowlist: ['plan'] }).handle(flag({}, 'user-123', attributes)).exposure;
     expect(exposure?.events[0]?.properties).not.toHaveProperty('plan');
   });
 
   it('caps names at 255 characters and string values at 255 UTF-8 bytes', () => {
     const longFlag = 'f'.repeat(400);
     const longVariation = 'é'.repeat(200); // 400 bytes
-    const { exposure } = normalizer().normalize(flag({ flagKey: longFlag, variationKey: longVariation }));
+    const { exposure } = normalizer().handle(flag({ flagKey: longFlag, variationKey: longVariation }));
     const [profileName] = Object.keys(exposure?.profileUpdate.$set ?? {});
     expect(profileName).toHaveLength(255);
     const value = exposure?.profileUpdate.$set[profileName as string] as string;
@@ -267,7 +318,7 @@ describe('DecisionNormalizer: attributes and limits', () => {
 
   it('cannot be made to pollute prototypes through keys', () => {
     const n = normalizer({ profilePropertyPrefix: '' });
-    const { exposure } = n.normalize(flag({ flagKey: '__proto__', variationKey: 'polluted' }));
+    const { exposure } = n.handle(flag({ flagKey: '__proto__', variationKey: 'polluted' }));
     expect(Object.hasOwn(exposure?.profileUpdate.$set ?? {}, '__proto__')).toBe(true);
     expect(Object.getPrototypeOf(exposure?.profileUpdate.$set)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -275,78 +326,78 @@ describe('DecisionNormalizer: attributes and limits', () => {
   });
 });
 
-describe('DecisionNormalizer: dedup and insert ids', () => {
+describe('DecisionPipeline: dedup and insert ids', () => {
   it('skips the same exposure within the window and exports it again after', () => {
     const clock = { now: T0 };
     const n = normalizer({ dedup: { windowMs: 60_000 } }, clock);
-    const first = n.normalize(flag()).exposure;
+    const first = n.handle(flag()).exposure;
     expect(first).toBeDefined();
     clock.now += 59_000;
-    expect(n.normalize(flag()).skipReason).toBe('duplicate');
+    expect(n.handle(flag()).skipReason).toBe('duplicate');
     clock.now += 2_000;
-    const again = n.normalize(flag()).exposure;
+    const again = n.handle(flag()).exposure;
     expect(again).toBeDefined();
     expect(again?.insertId).not.toBe(first?.insertId);
   });
 
   it('treats a changed variation, rule or user as a new exposure, and a change back too', () => {
     const n = normalizer();
-    expect(n.normalize(flag()).exposure).toBeDefined();
-    expect(n.normalize(flag()).skipReason).toBe('duplicate');
-    expect(n.normalize(flag({ variationKey: 'control' })).exposure).toBeDefined();
-    expect(n.normalize(flag({ variationKey: 'control' })).skipReason).toBe('duplicate');
+    expect(n.handle(flag()).exposure).toBeDefined();
+    expect(n.handle(flag()).skipReason).toBe('duplicate');
+    expect(n.handle(flag({ variationKey: 'control' })).exposure).toBeDefined();
+    expect(n.handle(flag({ variationKey: 'control' })).skipReason).toBe('duplicate');
     // Back to the first variation: the profile property must follow, so it is exported again.
-    expect(n.normalize(flag()).exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('variation_a');
-    expect(n.normalize(flag({ ruleKey: 'other_rule' })).exposure).toBeDefined();
-    expect(n.normalize(flag({}, 'user-456')).exposure).toBeDefined();
-    expect(n.normalize(flag({}, 'user-456')).skipReason).toBe('duplicate');
+    expect(n.handle(flag()).exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('variation_a');
+    expect(n.handle(flag({ ruleKey: 'other_rule' })).exposure).toBeDefined();
+    expect(n.handle(flag({}, 'user-456')).exposure).toBeDefined();
+    expect(n.handle(flag({}, 'user-456')).skipReason).toBe('duplicate');
   });
 
   it('reads the dedup window from dedupClock and stamps exposures from now', () => {
     const clock = { now: T0, coarse: T0 };
-    const n = new DecisionNormalizer({
+    const n = new DecisionPipeline({
       now: () => clock.now,
       dedupClock: () => clock.coarse,
       dedup: { windowMs: 60_000 },
     });
-    expect(n.normalize(flag()).exposure?.timestamp).toBe(T0);
+    expect(n.handle(flag()).exposure?.timestamp).toBe(T0);
     clock.now += 120_000; // the precise clock moved past the window, the coarse one did not
-    expect(n.normalize(flag()).skipReason).toBe('duplicate');
+    expect(n.handle(flag()).skipReason).toBe('duplicate');
     clock.coarse += 120_000;
-    expect(n.normalize(flag()).exposure?.timestamp).toBe(T0 + 120_000);
+    expect(n.handle(flag()).exposure?.timestamp).toBe(T0 + 120_000);
   });
 
   it('exports every decision with dedup off', () => {
     const n = normalizer({ dedup: false });
-    expect(n.normalize(flag()).exposure).toBeDefined();
-    expect(n.normalize(flag()).exposure).toBeDefined();
+    expect(n.handle(flag()).exposure).toBeDefined();
+    expect(n.handle(flag()).exposure).toBeDefined();
   });
 
   it('derives the same insert id in another process within the same window bucket', () => {
     const windowMs = 30 * 60_000;
     const bucketStart = Math.floor(T0 / windowMs) * windowMs;
-    const a = normalizer({}, { now: bucketStart + 1_000 }).normalize(flag()).exposure;
-    const b = normalizer({}, { now: bucketStart + 1_500_000 }).normalize(flag()).exposure;
-    const c = normalizer({}, { now: bucketStart + windowMs }).normalize(flag()).exposure;
+    const a = normalizer({}, { now: bucketStart + 1_000 }).handle(flag()).exposure;
+    const b = normalizer({}, { now: bucketStart + 1_500_000 }).handle(flag()).exposure;
+    const c = normalizer({}, { now: bucketStart + windowMs }).handle(flag()).exposure;
     expect(a?.insertId).toBe(b?.insertId);
     expect(c?.insertId).not.toBe(a?.insertId);
-    const other = normalizer({}, { now: bucketStart + 1_000 }).normalize(flag({ variationKey: 'control' })).exposure;
+    const other = normalizer({}, { now: bucketStart + 1_000 }).handle(flag({ variationKey: 'control' })).exposure;
     expect(other?.insertId).not.toBe(a?.insertId);
   });
 
   it('does not confuse tuples that concatenate alike', () => {
     const n = normalizer();
-    const a = n.normalize(flag({ flagKey: 'ab', ruleKey: 'c' }, 'u1')).exposure;
-    const b = n.normalize(flag({ flagKey: 'a', ruleKey: 'bc' }, 'u1')).exposure;
+    const a = n.handle(flag({ flagKey: 'ab', ruleKey: 'c' }, 'u1')).exposure;
+    const b = n.handle(flag({ flagKey: 'a', ruleKey: 'bc' }, 'u1')).exposure;
     expect(b).toBeDefined();
     expect(a?.insertId).not.toBe(b?.insertId);
   });
 
   it('forget() lets the same exposure through again', () => {
     const n = normalizer();
-    const first = n.normalize(flag()).exposure;
+    const first = n.handle(flag()).exposure;
     if (!first) throw new Error('expected an exposure');
     n.forget(first);
-    expect(n.normalize(flag()).exposure?.insertId).toBe(first.insertId);
+    expect(n.handle(flag()).exposure?.insertId).toBe(first.insertId);
   });
 });
