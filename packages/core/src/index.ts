@@ -2,6 +2,7 @@ export { ClientConfigCache } from './client-config.js';
 export { type DeduplicatorOptions, ExposureDeduplicator } from './dedup.js';
 export { type ExposureHook, type HookProblem, runExposureHook } from './hooks.js';
 export { isValidDistinctId, MIXPANEL_LIMITS } from './limits.js';
+export { type LegacyReader, readLegacyDecision } from './notification.js';
 export { DecisionPipeline } from './pipeline.js';
 export { TRACE_ID_PROPERTY } from './records.js';
 export {

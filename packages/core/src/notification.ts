@@ -1,7 +1,7 @@
 import type { ClientConfig, DecisionNotification, FlagDecision, RuleKind, SkipReason } from './types.js';
 
 const LEGACY_VARIATION_TYPES = new Set(['ab-test', 'feature-test']);
-const LEGACY_FEATURE_TYPES = new Set(['feature', 'feature-variable', 'all-feature-variables']);
+const LEGACY_TYPES = new Set(['ab-test', 'feature-test', 'feature', 'feature-variable', 'all-feature-variables']);
 const EVERYONE_ELSE_PREFIX = 'default-rollout-';
 
 /**
@@ -15,14 +15,18 @@ export function ruleKindOf(config: ClientConfig | undefined, flagKey: string, ru
   return ruleKey.startsWith(EVERYONE_ELSE_PREFIX) ? 'everyone_else' : 'unknown';
 }
 
+/** Reads a legacy decision (`activate`, `isFeatureEnabled`, ...): see {@link readLegacyDecision}. */
+export type LegacyReader = (type: string, userId: unknown, info: Record<string, unknown>) => FlagDecision | SkipReason;
+
 /**
  * Reads the decision in one DECISION notification, with its rule kind resolved
- * against `config`, or the reason there is none. May throw on hostile payloads
- * (throwing getters): the caller contains it.
+ * against `config`, or the reason there is none. Legacy types are read by
+ * `legacy` when given, else skipped. May throw on hostile payloads (throwing
+ * getters): the caller contains it.
  */
 export function readNotification(
   notification: unknown,
-  includeLegacy: boolean,
+  legacy: LegacyReader | undefined,
   config: ClientConfig | undefined,
 ): FlagDecision | SkipReason {
   if (notification === null || typeof notification !== 'object') return 'invalid_notification';
@@ -50,20 +54,26 @@ export function readNotification(
     };
   }
 
-  const legacyVariation = LEGACY_VARIATION_TYPES.has(type);
-  const legacyFeature = LEGACY_FEATURE_TYPES.has(type);
-  if (!legacyVariation && !legacyFeature) return 'unsupported_type';
-  if (!includeLegacy) return 'legacy_type';
+  return legacy ? legacy(type, n.userId, info) : LEGACY_TYPES.has(type) ? 'legacy_type' : 'unsupported_type';
+}
 
-  if (legacyVariation) {
+/**
+ * Maps the legacy decision types that name a variation: `activate()` and
+ * `getVariation()` (`feature-test`, `ab-test`: the experiment key stands for
+ * flag and rule), and `isFeatureEnabled()`/`getFeatureVariable*()` of feature
+ * tests. Pass it as `legacy` to {@link DecisionPipeline}; kept apart so that
+ * bundles without it stay small.
+ */
+export const readLegacyDecision: LegacyReader = (type, userId, info) => {
+  if (LEGACY_VARIATION_TYPES.has(type)) {
     // activate()/getVariation(): an experiment without a flag; its key stands for both.
     const experimentKey = info.experimentKey;
     if (typeof experimentKey !== 'string' || experimentKey.length === 0) return 'invalid_flag_key';
     const variationKey = asOptionalString(info.variationKey);
     if (!variationKey) return 'no_variation';
-    return legacy(type, n.userId, experimentKey, variationKey, experimentKey, true);
+    return legacy(type, userId, experimentKey, variationKey, experimentKey, true);
   }
-
+  if (!LEGACY_TYPES.has(type)) return 'unsupported_type';
   // isFeatureEnabled()/getFeatureVariable*(): only feature tests name a variation.
   const featureKey = info.featureKey;
   if (typeof featureKey !== 'string' || featureKey.length === 0) return 'invalid_flag_key';
@@ -72,8 +82,8 @@ export function readNotification(
   const variationKey = asOptionalString(source?.variationKey);
   const experimentKey = asOptionalString(source?.experimentKey);
   if (info.source !== 'feature-test' || !variationKey || !experimentKey) return 'no_variation';
-  return legacy(type, n.userId, featureKey, variationKey, experimentKey, info.featureEnabled === true);
-}
+  return legacy(type, userId, featureKey, variationKey, experimentKey, info.featureEnabled === true);
+};
 
 function legacy(
   type: string,

@@ -1,7 +1,7 @@
 import { ExposureDeduplicator } from './dedup.js';
 import { hash128, rehash, toHex } from './hash.js';
 import { isValidDistinctId, propertyValue } from './limits.js';
-import { readNotification } from './notification.js';
+import { type LegacyReader, readNotification } from './notification.js';
 import { checkAllowlist, isValidName, RecordBuilder } from './records.js';
 import type {
   ClientConfig,
@@ -40,7 +40,7 @@ const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
  * ```
  */
 export class DecisionPipeline {
-  private readonly includeLegacyTypes: boolean;
+  private readonly legacy: LegacyReader | undefined;
   private readonly rollouts: RolloutMode;
   private readonly includeRuleless: boolean;
   private readonly records: RecordBuilder;
@@ -70,7 +70,7 @@ export class DecisionPipeline {
       warn('profilePropertyPrefix must be a string of at most 255 characters; using "[Optimizely] "');
       prefix = '[Optimizely] ';
     }
-    this.includeLegacyTypes = config.includeLegacyTypes === true;
+    this.legacy = typeof config.legacy === 'function' ? config.legacy : undefined;
     this.includeRuleless = config.includeRulelessDecisions === true;
     this.records = new RecordBuilder(format, eventName, prefix, checkAllowlist(config.attributeAllowlist, warn));
     this.now = typeof config.now === 'function' ? config.now : Date.now;
@@ -90,7 +90,7 @@ export class DecisionPipeline {
   handle(notification: unknown, clientConfig?: ClientConfig, span?: TraceSpan): Outcome {
     let decision: FlagDecision | undefined;
     try {
-      const read = readNotification(notification, this.includeLegacyTypes, clientConfig);
+      const read = readNotification(notification, this.legacy, clientConfig);
       if (typeof read === 'string') return { decision: undefined, skipReason: read };
       decision = read;
       const reason = this.check(decision);

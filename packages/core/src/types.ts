@@ -1,4 +1,5 @@
 import type { DeduplicatorOptions } from './dedup.js';
+import type { LegacyReader } from './notification.js';
 
 /**
  * The single argument of an Optimizely DECISION notification, as SDK 5.x and
@@ -36,7 +37,7 @@ export type RolloutMode = 'event' | 'profile' | 'off';
 export type SkipReason =
   /** Not an object with `type` and `decisionInfo`, or reading it threw. */
   | 'invalid_notification'
-  /** A legacy decision type (`feature-test`, `ab-test`, `feature`, ...) while `includeLegacyTypes` is off. */
+  /** A legacy decision type (`feature-test`, `ab-test`, `feature`, ...) with no legacy reader. */
   | 'legacy_type'
   /** A decision type this pipeline does not know. */
   | 'unsupported_type'
@@ -77,8 +78,11 @@ export interface PipelineConfig {
   eventName?: string;
   /** Prefix of the profile property; the flag key follows it. Default `[Optimizely] `. */
   profilePropertyPrefix?: string;
-  /** Map legacy decisions (`activate`, `isFeatureEnabled`, ...) that name a variation. Default false. */
-  includeLegacyTypes?: boolean;
+  /**
+   * Pass `readLegacyDecision` to map legacy decisions (`activate`, `isFeatureEnabled`, ...)
+   * that name a variation. Default: skipped as `legacy_type`.
+   */
+  legacy?: LegacyReader;
   /** What rollout rules give: `event`, `profile` (default) or `off`. */
   rollouts?: RolloutMode;
   /** Export flag decisions with no rule (flag off for everyone) as rollouts. Default false. */

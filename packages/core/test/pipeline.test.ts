@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecisionPipeline, type PipelineConfig } from '../src/index.js';
+import { DecisionPipeline, type PipelineConfig, readLegacyDecision } from '../src/index.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 
@@ -249,7 +249,7 @@ describe('DecisionPipeline: skip rules', () => {
     expect(plain.handle(activate).skipReason).toBe('legacy_type');
     expect(plain.handle(featureTest).skipReason).toBe('legacy_type');
 
-    const legacy = normalizer({ includeLegacyTypes: true });
+    const legacy = normalizer({ legacy: readLegacyDecision });
     expect(legacy.handle(activate).exposure).toMatchObject({
       flagKey: 'checkout_redesign_ab',
       ruleKey: 'checkout_redesign_ab',

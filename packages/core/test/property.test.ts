@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecisionPipeline, type Exposure, isValidDistinctId, MIXPANEL_LIMITS } from '../src/index.js';
+import {
+  DecisionPipeline,
+  type Exposure,
+  isValidDistinctId,
+  MIXPANEL_LIMITS,
+  readLegacyDecision,
+} from '../src/index.js';
 
 const hostileString = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 300 }),
@@ -68,7 +74,7 @@ function assertValid(exposure: Exposure): void {
 describe('DecisionPipeline under random and hostile input', () => {
   it('never throws and never yields an invalid exposure', () => {
     const normalizer = new DecisionPipeline({
-      includeLegacyTypes: true,
+      legacy: readLegacyDecision,
       includeRulelessDecisions: true,
       eventFormat: 'both',
       attributeAllowlist: ['plan', 'toString', 'valueOf'],

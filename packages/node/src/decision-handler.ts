@@ -21,6 +21,7 @@ import {
   type FlagDecision,
   featureFlagEvaluationAttributes,
   type HookProblem,
+  readLegacyDecision,
   type SkipReason,
 } from '@optimizely-mixpanel/core';
 import type { MixpanelExporter } from '@optimizely-mixpanel/exporter';
@@ -136,7 +137,7 @@ export class DecisionHandler {
     this.pipeline = new DecisionPipeline({
       eventFormat: config.eventFormat,
       rollouts: config.rollouts,
-      includeLegacyTypes: config.includeLegacyTypes === true,
+      legacy: config.includeLegacyTypes === true ? readLegacyDecision : undefined,
       attributeAllowlist: config.attributeAllowlist,
       dedup: windowMs === 0 ? false : { windowMs, maxEntries: config.dedupMaxEntries },
       dedupClock: coarseNow,
