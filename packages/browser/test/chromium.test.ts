@@ -182,6 +182,15 @@ describe('dedup, consent and failures in Chromium', () => {
       ['default', 'exported'],
       ['default', 'duplicate'],
     ]);
+    // A rollout is not an experiment: profile and super property, no exposure event.
+    await page.evaluate(() => (window as unknown as { app: { purchase(): void } }).app.purchase());
+    await server.waitFor(
+      () =>
+        server.events.some((e) => e.event === 'Purchase') &&
+        server.profiles.get('user-123')?.['[Optimizely] premium_banner'] === 'off',
+    );
+    expect(server.events.find((e) => e.event === 'Purchase')?.properties['[Optimizely] premium_banner']).toBe('off');
+    expect(exposures().filter((e) => e.properties.flag_key === 'premium_banner')).toEqual([]);
   });
 
   it('an opted-out user sends nothing', async () => {

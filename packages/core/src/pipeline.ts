@@ -59,7 +59,7 @@ export class DecisionPipeline {
       }
     };
     const format = oneOf('eventFormat', config.eventFormat, EVENT_FORMATS, 'experiment_viewed', warn);
-    this.rollouts = oneOf('rollouts', config.rollouts, ROLLOUT_MODES, 'event', warn);
+    this.rollouts = oneOf('rollouts', config.rollouts, ROLLOUT_MODES, 'profile', warn);
     let eventName = config.eventName ?? 'Experiment Viewed';
     if (!isValidName(eventName)) {
       warn('eventName must be a non-empty string of at most 255 characters; using Experiment Viewed');

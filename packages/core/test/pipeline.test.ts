@@ -130,6 +130,64 @@ describe('DecisionPipeline: exposures', () => {
   });
 });
 
+describe('DecisionPipeline: exposure semantics', () => {
+  const datafile = {
+    environmentKey: 'production',
+    revision: '1',
+    ruleKinds: new Map([
+      ['checkout_redesign', new Map([['checkout_redesign_ab', 'experiment' as const]])],
+      [
+        'premium_banner',
+        new Map([
+          ['premium_segment_rule', 'rollout' as const],
+          ['default-rollout-91000000002', 'everyone_else' as const],
+        ]),
+      ],
+    ]),
+  };
+  const targeted = flag({ flagKey: 'premium_banner', ruleKey: 'premium_segment_rule', variationKey: 'on' });
+  const everyoneElse = flag({
+    flagKey: 'premium_banner',
+    ruleKey: 'default-rollout-91000000002',
+    variationKey: 'off',
+    enabled: false,
+  });
+
+  it('by default an experiment gives the event and the profile property, a rollout the profile property alone', () => {
+    const pipeline = normalizer({ dedup: false });
+    const experiment = pipeline.handle(flag(), datafile).exposure;
+    expect(experiment?.events.map((e) => e.event)).toEqual(['Experiment Viewed']);
+    expect(experiment?.profileUpdate.$set).toEqual({ '[Optimizely] checkout_redesign': 'variation_a' });
+    for (const rollout of [targeted, everyoneElse]) {
+      const { exposure } = pipeline.handle(rollout, datafile);
+      expect(exposure?.events).toEqual([]);
+      expect(exposure?.insertId).toBe('');
+      expect(exposure?.profileUpdate.$set['[Optimizely] premium_banner']).toBe(rollout === targeted ? 'on' : 'off');
+    }
+  });
+
+  it("rollouts: 'event' sends rollouts as experiments, 'off' skips them", () => {
+    const events = normalizer({ rollouts: 'event', dedup: false });
+    expect(events.handle(targeted, datafile).exposure?.events).toHaveLength(1);
+    expect(events.handle(everyoneElse, datafile).exposure?.events).toHaveLength(1);
+    const off = normalizer({ rollouts: 'off', dedup: false });
+    expect(off.handle(targeted, datafile).skipReason).toBe('rollout_excluded');
+    expect(off.handle(everyoneElse, datafile).skipReason).toBe('rollout_excluded');
+    expect(off.handle(flag(), datafile).exposure?.events).toHaveLength(1);
+  });
+
+  it('exposure events carry the trace id of the span given, and only a valid one', () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const span = (id: string) => ({ spanContext: () => ({ traceId: id }) });
+    const pipeline = normalizer({ dedup: false, eventFormat: 'both' });
+    const traced = pipeline.handle(flag(), datafile, span(traceId)).exposure;
+    expect(traced?.events.map((e) => e.properties.trace_id)).toEqual([traceId, traceId]);
+    expect(pipeline.handle(flag(), datafile).exposure?.events[0]?.properties).not.toHaveProperty('trace_id');
+    const invalid = pipeline.handle(flag(), datafile, span('0'.repeat(32))).exposure;
+    expect(invalid?.events[0]?.properties).not.toHaveProperty('trace_id');
+  });
+});
+
 describe('DecisionPipeline: skip rules', () => {
   it.each([
     [null, 'invalid_notification'],

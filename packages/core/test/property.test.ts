@@ -50,16 +50,19 @@ function utf8(s: string): number {
 
 function assertValid(exposure: Exposure): void {
   expect(isValidDistinctId(exposure.distinctId)).toBe(true);
-  expect(exposure.insertId).toMatch(/^[A-Za-z0-9-]{1,36}$/);
+  if (exposure.events.length > 0) expect(exposure.insertId).toMatch(/^[A-Za-z0-9-]{1,36}$/);
   expect(exposure.insertId.length).toBeLessThanOrEqual(MIXPANEL_LIMITS.maxInsertIdLength);
   expect(Number.isFinite(exposure.timestamp)).toBe(true);
   for (const [name, value] of Object.entries(exposure.profileUpdate.$set)) {
     expect(name.length).toBeLessThanOrEqual(255);
     expect(utf8(value)).toBeLessThanOrEqual(255);
   }
-  expect(exposure.events.length).toBeGreaterThan(0);
+  // Experiments (and rules the payload cannot place) give events; rollouts the profile property alone.
+  const experiment = exposure.ruleKey !== '' && (exposure.ruleKind === 'experiment' || exposure.ruleKind === 'unknown');
+  expect(exposure.events.length > 0).toBe(experiment);
   for (const event of exposure.events) {
     expect(event.properties.distinct_id).toBe(exposure.distinctId);
+    expect(event.properties.$insert_id).toBe(exposure.insertId);
     expect(Object.keys(event.properties).length).toBeLessThanOrEqual(255);
     for (const [name, value] of Object.entries(event.properties)) {
       expect(name.length).toBeLessThanOrEqual(255);
@@ -67,8 +70,11 @@ function assertValid(exposure: Exposure): void {
       else expect(['number', 'boolean']).toContain(typeof value);
     }
   }
-  // What we hand to a sender must survive JSON, unchanged.
+  // What we hand to a sender must survive JSON and UTF-8, unchanged: no lone surrogate, no NUL.
   expect(JSON.parse(JSON.stringify(exposure.events))).toEqual(exposure.events);
+  const json = JSON.stringify([exposure.events, exposure.profileUpdate]);
+  expect(Buffer.from(json, 'utf8').toString('utf8')).toBe(json);
+  expect(json).not.toContain('\\u0000');
 }
 
 describe('DecisionPipeline under random and hostile input', () => {

@@ -206,11 +206,9 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
     const byUser = Object.fromEntries(
       server.events.map((e) => [`${e.properties.distinct_id}/${e.properties.flag_key}`, e]),
     );
-    expect(Object.keys(byUser).sort()).toEqual([
-      'user-keep/checkout_redesign',
-      'user-keep/premium_banner',
-      'user-throw/checkout_redesign',
-    ]);
+    // premium_banner is a rollout: its profile property is sent, no event.
+    expect(Object.keys(byUser).sort()).toEqual(['user-keep/checkout_redesign', 'user-throw/checkout_redesign']);
+    expect(server.profiles.get('user-keep')).toMatchObject({ '[Optimizely] premium_banner': 'off' });
     expect(byUser['user-keep/checkout_redesign']?.properties.app_version).toBe('1.2.3');
     expect(byUser['user-throw/checkout_redesign']?.properties.app_version).toBeUndefined();
     expect(inst.stats().skipped.dropped_by_hook).toBe(1);
@@ -264,6 +262,82 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
     expect(inst.exporter).toBeUndefined();
     expect(warnings.filter((w) => w.includes('MIXPANEL_TOKEN is not set'))).toHaveLength(1);
     expect(spans.getFinishedSpans()[0]?.events[0]?.attributes?.['optimizely.exposure']).toBe('no_exporter');
+  });
+
+  it('a rollout gives the profile property without an exposure event; OPTIMIZELY_MIXPANEL_ROLLOUTS chooses', async () => {
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const run = async (userId: string) => {
+      const client = createOfflineClient(sdk);
+      const user = client.createUserContext(userId);
+      user.decide('checkout_redesign');
+      user.decide('premium_banner'); // everyone else
+      const premium = client.createUserContext(`${userId}-premium`);
+      premium.qualifiedSegments = ['premium_users'];
+      premium.decide('premium_banner'); // targeted delivery
+      await instrumentation.flush();
+      client.close();
+    };
+    instrument();
+    await run('user-r1');
+    expect(server.events.map((e) => `${e.properties.distinct_id} ${e.properties.flag_key}`)).toEqual([
+      'user-r1 checkout_redesign',
+    ]);
+    expect(server.profiles.get('user-r1')).toEqual({
+      '[Optimizely] checkout_redesign': 'variation_a',
+      '[Optimizely] premium_banner': 'off',
+    });
+    expect(server.profiles.get('user-r1-premium')).toEqual({ '[Optimizely] premium_banner': 'on' });
+
+    process.env.OPTIMIZELY_MIXPANEL_ROLLOUTS = 'event';
+    try {
+      instrument();
+      server.reset();
+      await run('user-r2');
+      expect(server.events.map((e) => `${e.properties.distinct_id} ${e.properties.flag_key}`).sort()).toEqual([
+        'user-r2 checkout_redesign',
+        'user-r2 premium_banner',
+        'user-r2-premium premium_banner',
+      ]);
+      process.env.OPTIMIZELY_MIXPANEL_ROLLOUTS = 'off';
+      instrument();
+      server.reset();
+      await run('user-r3');
+      expect(server.events.map((e) => e.properties.flag_key)).toEqual(['checkout_redesign']);
+      expect(server.profiles.get('user-r3')).toEqual({ '[Optimizely] checkout_redesign': 'variation_a' });
+      expect(instrumentation.stats().skipped.rollout_excluded).toBe(2);
+    } finally {
+      delete process.env.OPTIMIZELY_MIXPANEL_ROLLOUTS;
+    }
+  });
+
+  it('exposure events carry the trace id of the span active in decide(), the span event their $insert_id', async () => {
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    instrument();
+    const client = createOfflineClient(sdk);
+    const span = tracer.startSpan('GET /traced');
+    context.with(trace.setSpan(context.active(), span), () =>
+      client.createUserContext('user-t1').decide('checkout_redesign'),
+    );
+    span.end();
+    client.createUserContext('user-t2').decide('checkout_redesign'); // no active span
+    await instrumentation.flush();
+    const byUser = Object.fromEntries(server.events.map((e) => [e.properties.distinct_id, e.properties]));
+    expect(byUser['user-t1']?.trace_id).toBe(span.spanContext().traceId);
+    expect(byUser['user-t2']).not.toHaveProperty('trace_id');
+    const event = spans.getFinishedSpans().find((s) => s.name === 'GET /traced')?.events[0];
+    expect(event?.attributes?.['mixpanel.insert_id']).toBe(byUser['user-t1']?.$insert_id);
+
+    instrument({ traceIds: false });
+    server.reset();
+    const off = tracer.startSpan('GET /untraced');
+    context.with(trace.setSpan(context.active(), off), () =>
+      client.createUserContext('user-t3').decide('checkout_redesign'),
+    );
+    off.end();
+    await instrumentation.flush();
+    client.close();
+    expect(server.events[0]?.properties.distinct_id).toBe('user-t3');
+    expect(server.events[0]?.properties).not.toHaveProperty('trace_id');
   });
 
   it('export spans use the tracer provider given to setTracerProvider()', async () => {
