@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { context, DiagLogLevel, diag, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -368,5 +369,187 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
     const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
     expect([delta('exported'), delta('duplicate'), delta('invalid_user_id')]).toEqual([1, 2, 1]);
     expect(inst.stats().skipped.duplicate).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('hostile hooks, clients and settings', () => {
+  /** Decides checkout_redesign (an experiment) and premium_banner (a rollout) for each user, then flushes. */
+  async function decideFor(userIds: string[], flags = ['checkout_redesign']) {
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    for (const id of userIds) for (const flag of flags) client.createUserContext(id).decide(flag);
+    await instrumentation.flush();
+    client.close();
+  }
+
+  it('an async hook that rejects is contained and reported; its promise is not awaited', async () => {
+    const warnings = captureWarnings();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      instrument({
+        exposureHook: async (exposure) => {
+          if (exposure.distinctId === 'user-async-false') return false;
+          throw new Error('async hook failure');
+        },
+      });
+      await decideFor(['user-async-throw', 'user-async-false', 'user-async-throw-2']);
+      await new Promise((resolve) => setImmediate(resolve));
+      await expect.poll(() => warnings.some((w) => w.includes("exposureHook's promise rejected"))).toBe(true);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    // Documented: a promise's result is ignored, so `async () => false` drops nothing.
+    expect(server.events.map((e) => e.properties.distinct_id).sort()).toEqual([
+      'user-async-false',
+      'user-async-throw',
+      'user-async-throw-2',
+    ]);
+    expect(warnings.filter((w) => w.includes('returned a promise'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.includes('promise rejected'))).toHaveLength(1); // rate-limited
+  });
+
+  it('what a hook leaves behind is validated, and every removal is counted', async () => {
+    instrument({
+      exposureHook: (exposure) => {
+        const kind = exposure.distinctId.replace(/^user-hook-/, '');
+        const e = exposure as unknown as Record<string, unknown>;
+        if (kind === 'null') e.events = null;
+        if (kind === 'string') e.events = 'abc';
+        if (kind === 'nameless') for (const event of exposure.events) event.event = '';
+        if (kind === 'emptied') exposure.events.length = 0;
+        if (kind === 'no-profile') e.profileUpdate = null;
+        return undefined;
+      },
+    });
+    const before = instrumentation.stats().skipped;
+    await decideFor(['null', 'string', 'nameless', 'emptied', 'no-profile', 'ok'].map((k) => `user-hook-${k}`));
+    const after = instrumentation.stats().skipped;
+    const delta = (k: 'invalid_hook_result' | 'dropped_by_hook') => (after[k] ?? 0) - (before[k] ?? 0);
+    // Only well-formed events reach Mixpanel; none is nameless.
+    expect(server.events.map((e) => [e.event, e.properties.distinct_id])).toEqual([
+      ['Experiment Viewed', 'user-hook-ok'],
+    ]);
+    // Profiles still go where only events were removed.
+    expect([...server.profiles.keys()].sort()).toEqual(
+      ['emptied', 'nameless', 'null', 'ok', 'string'].map((k) => `user-hook-${k}`),
+    );
+    expect(delta('invalid_hook_result')).toBe(4); // null, 'abc', nameless, no profile
+    expect(delta('dropped_by_hook')).toBe(1); // emptied
+  });
+
+  it('a throwing hook warns once per interval, not once per decision', async () => {
+    // A fresh instance: the shared one may have warned within the interval already.
+    instrumentation.disable();
+    const warnings = captureWarnings();
+    const inst = new OptimizelyMixpanelInstrumentation({
+      ...baseConfig(),
+      exposureHook: () => {
+        throw new Error('hook failure');
+      },
+    });
+    try {
+      const client = createOfflineClient(requireFrom('sdk6')('@optimizely/optimizely-sdk'));
+      expect(inst.instrumentClient(client)).toBe(true);
+      for (let i = 0; i < 30; i++) client.createUserContext(`user-throwing-${i}`).decide('checkout_redesign');
+      await inst.flush();
+      client.close();
+    } finally {
+      await inst.shutdown(100);
+      inst.disable();
+      instrumentation.enable();
+    }
+    expect(server.events).toHaveLength(30);
+    expect(warnings.filter((w) => w.includes('exposureHook threw'))).toHaveLength(1);
+  });
+
+  it('a client whose getOptimizelyConfig throws still exports its decisions, with one warning', async () => {
+    const warnings = captureWarnings();
+    instrument();
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    client.getOptimizelyConfig = () => {
+      throw new Error('config unavailable');
+    };
+    for (let i = 0; i < 100; i++) client.createUserContext(`user-noconfig-${i}`).decide('checkout_redesign');
+    await instrumentation.flush();
+    client.close();
+    expect(server.events).toHaveLength(100);
+    expect(warnings.filter((w) => w.includes('getOptimizelyConfig() threw'))).toHaveLength(1);
+  });
+
+  it('an invalid optional setting warns once by name, without its value, and its default applies', async () => {
+    process.env.OPTIMIZELY_MIXPANEL_DEDUP_WINDOW_MS = '30m';
+    process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT = TOKEN; // a secret pasted into the wrong variable
+    let warnings: string[] = [];
+    try {
+      let created: OptimizelyMixpanelInstrumentation | undefined;
+      expect(() => {
+        created = new OptimizelyMixpanelInstrumentation({ ...baseConfig(), enabled: false });
+      }).not.toThrow();
+      expect(() => created?.setConfig({ ...baseConfig(), enabled: false })).not.toThrow();
+      warnings = captureWarnings();
+      expect(() => instrument()).not.toThrow();
+      instrument();
+      await decideFor(['user-config-1']);
+      await decideFor(['user-config-1']); // the default window still deduplicates
+      expect(server.events.map((e) => [e.event, e.properties.distinct_id])).toEqual([
+        ['Experiment Viewed', 'user-config-1'],
+      ]);
+    } finally {
+      delete process.env.OPTIMIZELY_MIXPANEL_DEDUP_WINDOW_MS;
+      delete process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT;
+    }
+    expect(warnings.filter((w) => w.includes('OPTIMIZELY_MIXPANEL_DEDUP_WINDOW_MS'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.includes('OPTIMIZELY_MIXPANEL_EVENT_FORMAT'))).toHaveLength(1);
+    expect(warnings.join('\n')).not.toContain('30m');
+    expect(warnings.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('only a missing token or an unusable host turns export off, and the host is not echoed', async () => {
+    const warnings = captureWarnings();
+    process.env.MIXPANEL_API_HOST = 'not a url with a secret-ish-value';
+    try {
+      const inst = new OptimizelyMixpanelInstrumentation({ token: TOKEN, enabled: false });
+      expect(inst.instrumentClient(createOfflineClient(requireFrom('sdk6')('@optimizely/optimizely-sdk')))).toBe(true);
+      expect(inst.exporter).toBeUndefined();
+    } finally {
+      delete process.env.MIXPANEL_API_HOST;
+    }
+    process.env.OPTIMIZELY_MIXPANEL_REGION = 'mars';
+    try {
+      const inst = new OptimizelyMixpanelInstrumentation({ token: TOKEN, enabled: false });
+      inst.instrumentClient(createOfflineClient(requireFrom('sdk6')('@optimizely/optimizely-sdk')));
+      expect(inst.exporter).toBeUndefined();
+    } finally {
+      delete process.env.OPTIMIZELY_MIXPANEL_REGION;
+    }
+    expect(warnings.join('\n')).toMatch(/MIXPANEL_API_HOST/);
+    expect(warnings.join('\n')).toMatch(/OPTIMIZELY_MIXPANEL_REGION/);
+    expect(warnings.join('\n')).not.toContain('secret-ish-value');
+    expect(warnings.join('\n')).not.toContain('mars');
+  });
+
+  it('hashes context ids with a keyed HMAC: stable across a fleet sharing a token, not a plain SHA-256', () => {
+    const ids = (config: OptimizelyMixpanelInstrumentationConfig) => {
+      instrument({ spanEvents: true, ...config });
+      spans.reset();
+      const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+      const client = createOfflineClient(sdk);
+      inSpan('GET /id', () => client.createUserContext('user-123').decide('checkout_redesign'));
+      client.close();
+      return spans.getFinishedSpans()[0]?.events[0]?.attributes?.['feature_flag.context.id'];
+    };
+    const first = ids({});
+    const plain = createHash('sha256').update('user-123').digest('hex').slice(0, 32);
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(first).not.toBe(plain);
+    // Another instance of the fleet (same token) derives the same id with no setting.
+    expect(ids({})).toBe(first);
+    expect(ids({ token: 'another-project-token' })).not.toBe(first);
+    const keyed = ids({ contextIdKey: 'a-key-of-our-own' });
+    expect(keyed).toBe(createHmac('sha256', 'a-key-of-our-own').update('user-123').digest('hex').slice(0, 32));
   });
 });
