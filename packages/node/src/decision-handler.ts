@@ -120,7 +120,7 @@ export class DecisionHandler {
   private readonly contextKey: Buffer | undefined;
   private readonly raw: boolean;
   /** Metric attributes by result, made once: a repeated decision allocates nothing. */
-  private readonly attributes = new Map<string, Attributes>();
+  private readonly attributes = new Map<string, Map<string, Attributes>>();
   private readonly count = (reason: SkipReason, removal?: boolean) => this.countSkip(reason, removal);
   private readonly report = (problem: HookProblem, error?: unknown) => this.reportHook(problem, error);
 
@@ -181,11 +181,16 @@ export class DecisionHandler {
   }
 
   private attributesOf(name: string, value: string): Attributes {
-    const key = name + value;
-    let attributes = this.attributes.get(key);
+    // Keyed by value within one map per attribute name: no string is built per decision.
+    let byValue = this.attributes.get(name);
+    if (!byValue) {
+      byValue = new Map();
+      this.attributes.set(name, byValue);
+    }
+    let attributes = byValue.get(value);
     if (!attributes) {
       attributes = { [name]: value };
-      this.attributes.set(key, attributes);
+      byValue.set(value, attributes);
     }
     return attributes;
   }
