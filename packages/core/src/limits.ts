@@ -1,3 +1,6 @@
+/** Mixpanel's 255: characters in a name, UTF-8 bytes in a string value or `distinct_id`. */
+const MAX = 255;
+
 /** Mixpanel ingestion limits that the pipeline enforces before anything is sent. */
 export const MIXPANEL_LIMITS = {
   /** Property names and event names: at most 255 characters. */
@@ -79,7 +82,7 @@ export function repairUtf16(s: string): string {
 export function isValidDistinctId(id: unknown): id is string {
   if (typeof id !== 'string') return false;
   const n = id.length;
-  if (n === 0 || !fitsUtf8(id, MIXPANEL_LIMITS.maxStringBytes) || !isWellFormed(id)) return false;
+  if (n === 0 || !fitsUtf8(id, MAX) || !isWellFormed(id)) return false;
   // Runs inside every decide(): a real id of 10+ characters with no blank at either end is
   // decided without allocating (placeholders are at most 9 characters, or the zero UUID).
   if (n > 9 && n !== 36 && id.charCodeAt(0) > 32 && id.charCodeAt(n - 1) > 32) return true;
@@ -112,7 +115,7 @@ function utf8Length(s: string): number {
  * Truncates `s` to at most `maxBytes` UTF-8 bytes without splitting a
  * surrogate pair. Returns `s` itself when it already fits.
  */
-export function truncateUtf8(s: string, maxBytes: number = MIXPANEL_LIMITS.maxStringBytes): string {
+export function truncateUtf8(s: string, maxBytes: number = MAX): string {
   if (fitsUtf8(s, maxBytes)) return s;
   let bytes = 0;
   let i = 0;
@@ -135,8 +138,7 @@ export function propertyValue(s: string): string {
 
 /** Truncates a property or event name to Mixpanel's 255-character limit, keeping surrogate pairs whole. */
 export function truncateName(s: string): string {
-  const max = MIXPANEL_LIMITS.maxNameLength;
-  if (s.length <= max) return s;
-  const last = s.charCodeAt(max - 1);
-  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+  if (s.length <= MAX) return s;
+  const last = s.charCodeAt(MAX - 1);
+  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX - 1 : MAX);
 }

@@ -62,12 +62,12 @@ export class DecisionPipeline {
     this.rollouts = oneOf('rollouts', config.rollouts, ROLLOUT_MODES, 'profile', warn);
     let eventName = config.eventName ?? 'Experiment Viewed';
     if (!isValidName(eventName)) {
-      warn('eventName must be a non-empty string of at most 255 characters; using Experiment Viewed');
+      warn(invalid('eventName'));
       eventName = 'Experiment Viewed';
     }
     let prefix = config.profilePropertyPrefix ?? '[Optimizely] ';
-    if (typeof prefix !== 'string' || (prefix !== '' && !isValidName(prefix))) {
-      warn('profilePropertyPrefix must be a string of at most 255 characters; using "[Optimizely] "');
+    if (prefix !== '' && !isValidName(prefix)) {
+      warn(invalid('profilePropertyPrefix'));
       prefix = '[Optimizely] ';
     }
     this.legacy = typeof config.legacy === 'function' ? config.legacy : undefined;
@@ -183,6 +183,11 @@ function oneOf<T extends string>(
 ): T {
   if (value === undefined) return fallback;
   if (allowed.includes(value as T)) return value as T;
-  warn(`${option} must be one of ${allowed.join(', ')}; using ${fallback}`);
+  warn(`${invalid(option)} (one of ${allowed.join(', ')})`);
   return fallback;
+}
+
+/** Names the option, never its value: a misplaced secret must not reach a log. */
+function invalid(option: string): string {
+  return `${option} is invalid: its default applies`;
 }

@@ -1,4 +1,4 @@
-import { isWellFormed, MIXPANEL_LIMITS, propertyValue, truncateName } from './limits.js';
+import { isWellFormed, propertyValue, truncateName } from './limits.js';
 import type { EventFormat, FlagDecision, MixpanelEvent, PropertyValue } from './types.js';
 
 /** Event properties this package writes; allowlisted attributes never overwrite them. */
@@ -133,28 +133,19 @@ export class RecordBuilder {
 
 /** A usable event or property name: a non-empty, well-formed string of at most 255 characters. */
 export function isValidName(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length > 0 &&
-    value.length <= MIXPANEL_LIMITS.maxNameLength &&
-    isWellFormed(value)
-  );
+  return typeof value === 'string' && value.length > 0 && value.length <= 255 && isWellFormed(value);
 }
 
 /** The allowlisted attribute names that can be event properties; the others are reported through `warn`. */
 export function checkAllowlist(list: unknown, warn: (message: string) => void): readonly string[] {
   if (list === undefined) return [];
-  if (!Array.isArray(list)) {
-    warn('attributeAllowlist must be an array of attribute names; no attributes are copied');
-    return [];
-  }
-  const max = MIXPANEL_LIMITS.maxPropertiesPerEvent - RESERVED_PROPERTIES.size;
+  // Mixpanel takes 255 properties per event; ours come first.
+  const max = 255 - RESERVED_PROPERTIES.size;
   const names: string[] = [];
-  for (const name of list) {
-    if (!isValidName(name) || UNSAFE_KEYS.has(name) || RESERVED_PROPERTIES.has(name)) {
-      warn('attributeAllowlist has an invalid or reserved name; it is ignored');
-    } else if (names.length < max) names.push(name);
+  for (const name of Array.isArray(list) ? list : [undefined]) {
+    if (!isValidName(name) || UNSAFE_KEYS.has(name) || RESERVED_PROPERTIES.has(name) || names.length >= max) {
+      warn('attributeAllowlist holds an invalid, reserved or extra name: it is ignored');
+    } else names.push(name);
   }
-  if (list.length > max) warn(`attributeAllowlist allows at most ${max} names; the rest are ignored`);
   return names;
 }

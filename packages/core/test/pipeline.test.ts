@@ -111,9 +111,9 @@ describe('DecisionPipeline: exposures', () => {
       attributeAllowlist: ['__proto__', 'distinct_id', 'plan\uD800', 'plan'],
       warn,
     });
-    expect(warnings.join('\n')).toMatch(/eventFormat must be one of/);
+    expect(warnings.join('\n')).toMatch(/eventFormat is invalid/);
     expect(warnings.join('\n')).toMatch(/eventName/);
-    expect(warnings.join('\n')).toMatch(/rollouts must be one of/);
+    expect(warnings.join('\n')).toMatch(/rollouts is invalid/);
     expect(warnings.filter((w) => w.includes('attributeAllowlist'))).toHaveLength(3);
     expect(warnings.join('\n')).not.toContain('bogus');
     const { exposure } = pipeline.handle(flag({}, 'user-123', { plan: 'pro' }));
