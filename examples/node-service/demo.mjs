@@ -113,6 +113,8 @@ await otlp.stop();
 // which sets the profile property without an exposure event.
 const expected = USERS;
 if (mixpanel.events.length !== expected) {
-  console.error(`\nexpected ${expected} exposure events (one per user, experiments only), got ${mixpanel.events.length}`);
+  console.error(
+    `\nexpected ${expected} exposure events (one per user, experiments only), got ${mixpanel.events.length}`,
+  );
   process.exit(1);
 }
