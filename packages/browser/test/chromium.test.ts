@@ -143,6 +143,7 @@ describe('dedup, consent and failures in Chromium', () => {
         window as unknown as {
           finishedSpans(): Array<{
             name: string;
+            traceId: string;
             events: Array<{ name: string; attributes: Record<string, unknown> }>;
           }>;
         }
@@ -161,6 +162,10 @@ describe('dedup, consent and failures in Chromium', () => {
     expect(render?.events.slice(1).map((e) => e.attributes['optimizely.exposure'])).toEqual(['duplicate', 'duplicate']);
     // The same reasons as in Node, whether the decision was exported or deduplicated.
     expect(render?.events.map((e) => e.attributes['feature_flag.result.reason'])).toEqual(['split', 'split', 'split']);
+    // The exposure event links to the trace, and the span event to the Mixpanel event.
+    await server.waitFor(() => exposures().length === 1);
+    expect(exposures()[0]?.properties.trace_id).toBe(render?.traceId);
+    expect(render?.events[0]?.attributes['mixpanel.insert_id']).toBe(exposures()[0]?.properties.$insert_id);
   });
 
   it('reports the everyone-else rule as default, the first time and when deduplicated', async () => {
