@@ -1,4 +1,5 @@
 export { configFromEnv, ENVIRONMENT_VARIABLES } from './config.js';
+export type { DecisionStats } from './decision-handler.js';
 export {
   DEFAULT_CONTEXT_MAX_ENTRIES,
   DEFAULT_CONTEXT_TTL_MS,
