@@ -96,6 +96,8 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     const files = ['dist/index.universal.min.js', 'dist/index.universal.es.min.js', 'dist/index.node.es.min.mjs'].map(
       (file) => new InstrumentationNodeModuleFile(`${SDK}/${file}`, ['>=6.0.0 <7'], patch, unpatch),
     );
+    // 5.x by `import` of `/node`: the main file, reached by its path rather than the package name.
+    files.push(new InstrumentationNodeModuleFile(`${SDK}/dist/optimizely.node.min.js`, ['>=5.1.0 <6'], patch, unpatch));
     return [new InstrumentationNodeModuleDefinition(SDK, SUPPORTED, patch, unpatch, files)];
   }
 
