@@ -60,9 +60,11 @@ export class Delivery {
         q.release(batch.tooLarge);
         accounting.settle(q, batch.tooLarge.length, 'too_large');
         if (batch.records.length === 0) continue;
+        q.inFlight = batch.records;
         try {
           await this.deliver(q, batch.records);
         } finally {
+          q.inFlight = undefined;
           q.release(batch.records);
         }
       }

@@ -171,8 +171,7 @@ export class MixpanelExporter {
       this.undeliverable(q, [record], 'queue_full');
       return false;
     }
-    q.items.push(record);
-    q.bytes += record.bytes;
+    q.push(record);
     this.accounting.queued(q);
     if (q.items.length >= this.config.maxBatchSize) void this.delivery.drain(q);
     return true;
