@@ -75,6 +75,11 @@ export class Delivery {
     }
   }
 
+  /** True while a batch waits to be retried: delivery is failing now. */
+  get backingOff(): boolean {
+    return this.sleeps.size > 0;
+  }
+
   /** Keeps the process alive through pending backoffs (a flush() is waiting). */
   holdOpen(): void {
     for (const sleep of this.sleeps) sleep.timer.ref();
