@@ -34,6 +34,16 @@ describe.each([
     }
   });
 
+  it('is idempotent without a set of its own', () => {
+    const client: AnyClient = createOfflineClient(sdk);
+    let calls = 0;
+    expect(subscribeClient(client, () => calls++)).toBe(true);
+    expect(subscribeClient(client, () => calls++)).toBe(true);
+    client.createUserContext('user-123').decide('checkout_redesign');
+    client.close();
+    expect(calls).toBe(1);
+  });
+
   it('refuses what is not a client, and leaves such objects without a listener', () => {
     const subscribed = new WeakSet<object>();
     expect(subscribeClient(null, () => {}, subscribed)).toBe(false);
