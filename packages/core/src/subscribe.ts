@@ -42,7 +42,8 @@ export function subscribeClient(
   onConfigError?: (error: unknown) => void,
 ): boolean {
   if (!client || typeof client !== 'object') return false;
-  const clients = subscribed ?? (defaultSubscribed ??= new WeakSet());
+  defaultSubscribed ??= new WeakSet();
+  const clients = subscribed ?? defaultSubscribed;
   if (clients.has(client)) return true;
   const center = (client as { notificationCenter?: NotificationCenter }).notificationCenter;
   if (!center || typeof center.addNotificationListener !== 'function') return false;
