@@ -1,0 +1,40 @@
+// The application: React components on @optimizely/react-sdk. It knows nothing of the integration.
+import { createInstance, OptimizelyProvider, useDecision } from '@optimizely/react-sdk';
+import { createElement as h, useState } from 'react';
+import datafile from './datafile.json';
+
+/** The React SDK client, from the datafile in the bundle; no impressions or ODP calls leave the page here. */
+export function createClient() {
+  return createInstance({
+    datafile,
+    logLevel: 'error',
+    eventDispatcher: { dispatchEvent: (_event, callback) => callback?.({ statusCode: 204 }) },
+    odpOptions: { disabled: true },
+  });
+}
+
+function Checkout() {
+  const [decision] = useDecision('checkout_redesign');
+  const variation = decision.variationKey ?? '';
+  return h('p', { id: 'status', 'data-variation': variation }, `variation=${variation}`);
+}
+
+function App({ onPurchase }) {
+  const [renders, setRenders] = useState(0);
+  return h(
+    'main',
+    null,
+    // A new key remounts the component: each render decides again, as a page switching views would.
+    h(Checkout, { key: renders }),
+    h(
+      'button',
+      { type: 'button', id: 'rerender', 'data-renders': renders, onClick: () => setRenders(renders + 1) },
+      'Re-render',
+    ),
+    h('button', { type: 'button', id: 'buy', onClick: onPurchase }, 'Buy'),
+  );
+}
+
+export function Root({ client, userId, onPurchase }) {
+  return h(OptimizelyProvider, { optimizely: client, user: { id: userId } }, h(App, { onPurchase }));
+}

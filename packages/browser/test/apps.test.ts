@@ -1,0 +1,233 @@
+// Apps installed with npm from the packed packages, built by their own Vite, webpack 5 and esbuild,
+// run in Chromium against the local Mixpanel-compatible server.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type InstalledApps, installApps, runIn } from './support/apps.js';
+import { launchChromium } from './support/chromium.js';
+
+const TOKEN = 'browser-demo-token';
+const BUNDLERS = ['vite', 'webpack', 'esbuild'] as const;
+type Bundler = (typeof BUNDLERS)[number];
+const OUT: Record<Bundler, string> = { vite: 'dist', webpack: 'dist-webpack', esbuild: 'dist-esbuild' };
+
+let apps: InstalledApps;
+let server: LocalMixpanelServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** Builds one app with one bundler, through the app's own installed tools and config file. */
+async function buildApp(app: string, bundler: Bundler): Promise<void> {
+  const cwd = apps.dir(app);
+  const bin = (path: string) => join(apps.root, 'node_modules', path);
+  if (bundler === 'vite') await runIn(cwd, process.execPath, [bin('vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
+  // Terser on two SDK copies takes long on a busy machine and proves nothing here.
+  if (bundler === 'webpack')
+    await runIn(cwd, process.execPath, [
+      bin('webpack-cli/bin/cli.js'),
+      '--config',
+      'webpack.config.mjs',
+      '--no-optimization-minimize',
+    ]);
+  if (bundler === 'esbuild') await runIn(cwd, process.execPath, ['esbuild.config.mjs']);
+}
+
+beforeAll(async () => {
+  apps = await installApps(['core', 'browser'], ['react-app', 'two-sdk-copies']);
+  for (const app of ['react-app', 'two-sdk-copies']) {
+    await Promise.all(BUNDLERS.map((bundler) => buildApp(app, bundler)));
+  }
+  // Pages and Mixpanel API on one origin: mixpanel-browser sends with credentials.
+  server = new LocalMixpanelServer({ token: TOKEN, staticDir: apps.root });
+  await server.start();
+  browser = await launchChromium();
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+beforeEach(async () => {
+  server.reset();
+  pageErrors.length = 0;
+  // A fresh context per test: no queued events or dedup memory carried over.
+  context = await browser.newContext();
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+});
+
+afterEach(async () => {
+  await context?.close();
+});
+
+const exposures = () => server.events.filter((e) => e.event === 'Experiment Viewed');
+const purchases = () => server.events.filter((e) => e.event === 'Purchase');
+
+async function variationShown(selector = '#status'): Promise<string> {
+  const element = await page.waitForSelector(`${selector}[data-variation]:not([data-variation=""])`);
+  return (await element.getAttribute('data-variation')) as string;
+}
+
+function pageStats(): Promise<{ exposed: number; skipped: Record<string, number> }> {
+  return page.evaluate(() =>
+    (
+      window as unknown as { optimizelyMixpanelStats(): { exposed: number; skipped: Record<string, number> } }
+    ).optimizelyMixpanelStats(),
+  );
+}
+
+describe('the installed apps', () => {
+  it('have two SDK copies: 5.x under the React SDK, 6.x at the top; the React app depends on no SDK itself', () => {
+    const version = (path: string) => JSON.parse(readFileSync(join(apps.root, path, 'package.json'), 'utf8')).version;
+    expect(version('node_modules/@optimizely/react-sdk/node_modules/@optimizely/optimizely-sdk')).toBe('5.4.1');
+    expect(version('node_modules/@optimizely/optimizely-sdk')).toMatch(/^6\./);
+    const manifest = JSON.parse(readFileSync(join(apps.dir('react-app'), 'package.json'), 'utf8'));
+    expect(manifest.dependencies).not.toHaveProperty('@optimizely/optimizely-sdk');
+    expect(manifest.dependencies['@optimizely-mixpanel/browser']).toMatch(/^file:.*\.tgz$/);
+  });
+});
+
+describe.each(BUNDLERS)('React app built with %s, in Chromium', (bundler) => {
+  const url = (query: string) => `${server.url}/react-app/${OUT[bundler]}/index.html?${query}`;
+
+  it('sends the exposure, profile update and super property; a purchase after useDecision carries it', async () => {
+    await page.goto(url('user=user-123'));
+    expect(await variationShown()).toBe('variation_a');
+    await server.waitFor(() => exposures().length === 1 && server.profiles.has('user-123'));
+    expect(exposures()[0]?.properties).toMatchObject({
+      distinct_id: 'user-123',
+      flag_key: 'checkout_redesign',
+      variation_key: 'variation_a',
+      rule_key: 'checkout_redesign_ab',
+      enabled: true,
+      '[Optimizely] checkout_redesign': 'variation_a',
+      mp_lib: 'web',
+    });
+    expect(server.profiles.get('user-123')).toMatchObject({ '[Optimizely] checkout_redesign': 'variation_a' });
+
+    await page.click('#buy');
+    await server.waitFor(() => purchases().length === 1);
+    expect(purchases()[0]?.properties).toMatchObject({
+      distinct_id: 'user-123',
+      amount: 42,
+      '[Optimizely] checkout_redesign': 'variation_a',
+    });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('five re-renders and a reload give one exposure', async () => {
+    await page.goto(url('user=user-123'));
+    await variationShown();
+    await server.waitFor(() => exposures().length === 1);
+    for (let i = 1; i <= 5; i++) {
+      await page.click('#rerender');
+      await page.waitForSelector(`#rerender[data-renders="${i}"]`);
+    }
+    // Each remount decided again, and each decision was recognised as a duplicate.
+    await expect.poll(async () => (await pageStats()).skipped.duplicate ?? 0).toBeGreaterThanOrEqual(5);
+
+    await page.reload();
+    await variationShown();
+    await expect.poll(async () => (await pageStats()).skipped.duplicate ?? 0).toBeGreaterThanOrEqual(1);
+    expect((await pageStats()).exposed).toBe(0);
+    // The purchase is queued after every decision of the page: once it is in, nothing else is coming.
+    await page.click('#buy');
+    await server.waitFor(() => purchases().length === 1);
+    expect(exposures()).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe.each(BUNDLERS)('an app with SDK 5.x (React SDK) and 6.x (its own), built with %s', (bundler) => {
+  it('instruments the clients of both copies', async () => {
+    await page.goto(`${server.url}/two-sdk-copies/${OUT[bundler]}/index.html?user=user-123`);
+    expect(await variationShown('#banner')).toBe('off');
+    expect(await variationShown('#status')).toBe('variation_a');
+    await server.waitFor(() => exposures().length === 2);
+    const byFlag = Object.fromEntries(exposures().map((e) => [e.properties.flag_key, e.properties]));
+    // 6.x decisions carry experiment and variation ids, 5.x ones do not: each client reported its own.
+    expect(byFlag.premium_banner).toMatchObject({ distinct_id: 'user-123', variation_key: 'off', enabled: false });
+    expect(byFlag.premium_banner).toHaveProperty('experiment_id');
+    expect(byFlag.checkout_redesign).toMatchObject({ distinct_id: 'user-123', variation_key: 'variation_a' });
+    expect(byFlag.checkout_redesign).not.toHaveProperty('experiment_id');
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the Vite dev server', () => {
+  let vite: ChildProcess | undefined;
+
+  afterEach(async () => {
+    if (vite && vite.exitCode === null) {
+      const exited = new Promise((resolve) => vite?.once('exit', resolve));
+      vite.kill();
+      await exited;
+    }
+    vite = undefined;
+  });
+
+  async function startDevServer(app: string): Promise<string> {
+    const port = await freePort();
+    vite = spawn(
+      process.execPath,
+      [join(apps.root, 'node_modules/vite/bin/vite.js'), '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+      { cwd: apps.dir(app), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    vite.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    vite.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    const origin = `http://127.0.0.1:${port}`;
+    await expect
+      .poll(async () => (await fetch(origin).catch(() => undefined))?.status, { timeout: 30_000, interval: 100 })
+      .toBe(200)
+      .catch((error) => {
+        throw new Error(`vite did not start: ${String(error)}\n${output}`);
+      });
+    return origin;
+  }
+
+  it('serves the React app with its nested 5.x client instrumented', async () => {
+    const origin = await startDevServer('react-app');
+    // Cross-origin to the API here: the local server answers mixpanel-browser's credentialed CORS.
+    await page.goto(`${origin}/index.html?user=user-123&api_host=${encodeURIComponent(server.url)}`);
+    expect(await variationShown()).toBe('variation_a');
+    await server.waitFor(() => exposures().length === 1);
+    expect(exposures()[0]?.properties).toMatchObject({ flag_key: 'checkout_redesign', variation_key: 'variation_a' });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('serves the two-copy app with both clients instrumented', async () => {
+    const origin = await startDevServer('two-sdk-copies');
+    await page.goto(`${origin}/index.html?user=user-123&api_host=${encodeURIComponent(server.url)}`);
+    expect(await variationShown('#status')).toBe('variation_a');
+    await server.waitFor(() => exposures().length === 2);
+    expect(
+      exposures()
+        .map((e) => e.properties.flag_key)
+        .sort(),
+    ).toEqual(['checkout_redesign', 'premium_banner']);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
