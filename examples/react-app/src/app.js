@@ -1,10 +1,9 @@
 // The application: React components on @optimizely/react-sdk. It knows nothing of the integration.
 import { createInstance, OptimizelyProvider, useDecision } from '@optimizely/react-sdk';
 import { createElement as h, useState } from 'react';
-import datafile from './datafile.json';
 
-/** The React SDK client, from the datafile in the bundle; no impressions or ODP calls leave the page here. */
-export function createClient() {
+/** The React SDK client from a datafile; no impressions or ODP calls leave the process here. */
+export function createClient(datafile) {
   return createInstance({
     datafile,
     logLevel: 'error',
@@ -35,6 +34,11 @@ function App({ onPurchase }) {
   );
 }
 
-export function Root({ client, userId, onPurchase }) {
-  return h(OptimizelyProvider, { optimizely: client, user: { id: userId } }, h(App, { onPurchase }));
+/** `serverSide`: decide synchronously while rendering on the server. */
+export function Root({ client, userId, onPurchase, serverSide = false }) {
+  return h(
+    OptimizelyProvider,
+    { optimizely: client, user: { id: userId }, isServerSide: serverSide },
+    h(App, { onPurchase }),
+  );
 }

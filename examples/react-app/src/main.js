@@ -3,6 +3,7 @@ import { enableOptimizelyMixpanel, stats } from '@optimizely-mixpanel/browser';
 import { createElement } from 'react';
 import { createRoot, hydrateRoot } from 'react-dom/client';
 import { createClient, Root } from './app.js';
+import datafile from './datafile.json';
 import { initMixpanel } from './mixpanel-setup.js';
 
 const mixpanel = initMixpanel();
@@ -13,7 +14,7 @@ const container = document.getElementById('root');
 // A server-rendered page says whom it rendered for; otherwise the URL does.
 const userId = container.dataset.user ?? params.get('user') ?? mixpanel.get_distinct_id();
 const root = createElement(Root, {
-  client: createClient(),
+  client: createClient(datafile),
   userId,
   onPurchase: () => mixpanel.track('Purchase', { amount: 42 }),
 });

@@ -39,7 +39,7 @@ async function buildApp(app: string, bundler: Bundler): Promise<void> {
 }
 
 beforeAll(async () => {
-  apps = await installApps(['core', 'browser'], ['react-app', 'two-sdk-copies']);
+  apps = await installApps(['core', 'exporter', 'node', 'browser'], ['react-app', 'two-sdk-copies']);
   for (const app of ['react-app', 'two-sdk-copies']) {
     await Promise.all(BUNDLERS.map((bundler) => buildApp(app, bundler)));
   }
@@ -161,41 +161,57 @@ describe.each(BUNDLERS)('an app with SDK 5.x (React SDK) and 6.x (its own), buil
   });
 });
 
-describe('the Vite dev server', () => {
-  let vite: ChildProcess | undefined;
+let child: ChildProcess | undefined;
 
-  afterEach(async () => {
-    if (vite && vite.exitCode === null) {
-      const exited = new Promise((resolve) => vite?.once('exit', resolve));
-      vite.kill();
-      await exited;
-    }
-    vite = undefined;
-  });
-
-  async function startDevServer(app: string): Promise<string> {
-    const port = await freePort();
-    vite = spawn(
-      process.execPath,
-      [join(apps.root, 'node_modules/vite/bin/vite.js'), '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-      { cwd: apps.dir(app), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    vite.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    vite.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const origin = `http://127.0.0.1:${port}`;
-    await expect
-      .poll(async () => (await fetch(origin).catch(() => undefined))?.status, { timeout: 30_000, interval: 100 })
-      .toBe(200)
-      .catch((error) => {
-        throw new Error(`vite did not start: ${String(error)}\n${output}`);
-      });
-    return origin;
+afterEach(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill();
+    await exited;
   }
+  child = undefined;
+});
+
+/** Starts a server process of an app and resolves with its origin once it prints it. */
+async function startAppServer(
+  app: string,
+  args: (port: number) => string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const port = await freePort();
+  child = spawn(process.execPath, args(port), {
+    cwd: apps.dir(app),
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  await expect
+    .poll(() => output.includes(origin) || child?.exitCode !== null, { timeout: 30_000, interval: 50 })
+    .toBe(true)
+    .catch((error) => {
+      throw new Error(`${app} server did not start: ${String(error)}\n${output}`);
+    });
+  if (child.exitCode !== null) throw new Error(`${app} server exited: ${output}`);
+  return origin;
+}
+
+describe('the Vite dev server', () => {
+  const startDevServer = (app: string) =>
+    startAppServer(app, (port) => [
+      join(apps.root, 'node_modules/vite/bin/vite.js'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--strictPort',
+    ]);
 
   it('serves the React app with its nested 5.x client instrumented', async () => {
     const origin = await startDevServer('react-app');
@@ -219,6 +235,37 @@ describe('the Vite dev server', () => {
     ).toEqual(['checkout_redesign', 'premium_banner']);
     expect(pageErrors).toEqual([]);
   }, 60_000);
+});
+
+describe('server rendering under the Node preload, hydrated in Chromium', () => {
+  it("the server's decide() and the hydrated page's decide() count the user's exposure once", async () => {
+    // Both sides stamp the exposure with its minute: start well inside one, so render and hydration share it.
+    await expect.poll(() => new Date().getSeconds() < 40, { timeout: 30_000, interval: 250 }).toBe(true);
+    const origin = await startAppServer(
+      'react-app',
+      () => ['--require', '@optimizely-mixpanel/node/register', 'server.mjs'],
+      {
+        MIXPANEL_TOKEN: TOKEN,
+        MIXPANEL_API_HOST: server.url,
+        OTEL_TRACES_EXPORTER: 'none',
+        OTEL_METRICS_EXPORTER: 'none',
+      },
+    );
+    await page.goto(`${origin}/?user=ssr-user&api_host=${encodeURIComponent(server.url)}`);
+    expect(await page.getAttribute('#root', 'data-user')).toBe('ssr-user');
+    expect(await variationShown()).toBeTruthy();
+    const mine = () => exposures().filter((e) => e.properties.distinct_id === 'ssr-user');
+    const duplicates = () => server.requests.reduce((sum, r) => sum + (r.duplicates ?? 0), 0);
+    // Both copies arrive (the server's through the exporter, the page's through mixpanel-browser); one is kept.
+    await server.waitFor(() => mine().length === 1 && duplicates() >= 1, 30_000);
+    const kept = mine()[0]?.properties;
+    expect(kept).toMatchObject({ flag_key: 'checkout_redesign', '[Optimizely] checkout_redesign': expect.anything() });
+    expect(Number(kept?.time) % 60_000).toBe(0);
+    expect(mine()).toHaveLength(1);
+    // The server's copy came through the exporter (JSON), the page's through mixpanel-browser (form).
+    expect(server.requests.some((r) => r.path !== '/engage' && r.contentType?.includes('json'))).toBe(true);
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
 });
 
 function freePort(): Promise<number> {

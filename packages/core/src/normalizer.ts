@@ -16,6 +16,12 @@ import type {
 const LEGACY_VARIATION_TYPES = new Set(['ab-test', 'feature-test']);
 const LEGACY_FEATURE_TYPES = new Set(['feature', 'feature-variable', 'all-feature-variables']);
 const EVERYONE_ELSE_PREFIX = 'default-rollout-';
+/**
+ * Exposure events carry the minute they happened in, not the millisecond: a page
+ * rendered on the server and hydrated in the browser decides twice, and both sides
+ * then send the same (event, time, distinct_id, $insert_id), which Mixpanel keeps once.
+ */
+const EVENT_TIME_STEP_MS = 60_000;
 
 /** Event properties this package writes; allowlisted attributes never overwrite them. */
 const RESERVED_PROPERTIES = new Set([
@@ -157,7 +163,8 @@ export class DecisionNormalizer {
     const insertId = toHex(rehash(hash, Math.floor(timestamp / this.windowMs)));
     const profileName = this.profileName(flagKey);
     const profileValue = d.enabled ? truncateUtf8(variationKey) : 'off';
-    const events = this.buildEvents(d, distinctId, variationKey, ruleKey, timestamp, insertId, notification);
+    const eventTime = timestamp - (timestamp % EVENT_TIME_STEP_MS);
+    const events = this.buildEvents(d, distinctId, variationKey, ruleKey, eventTime, insertId, notification);
     const exposure: Exposure = {
       distinctId,
       flagKey,
