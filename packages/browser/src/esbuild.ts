@@ -13,6 +13,16 @@
 import { dirname } from 'node:path';
 import { PROXY_PREFIX, proxySource, SDK_IMPORT } from './sdk-proxy.js';
 
+type ImportKind =
+  | 'entry-point'
+  | 'import-statement'
+  | 'require-call'
+  | 'dynamic-import'
+  | 'require-resolve'
+  | 'import-rule'
+  | 'composes-from'
+  | 'url-token';
+
 /** The part of esbuild's plugin API the plugin uses. */
 interface EsbuildPluginBuild {
   onResolve(
@@ -27,14 +37,14 @@ interface EsbuildPluginBuild {
   ): void;
   resolve(
     path: string,
-    options: { importer: string; resolveDir: string; kind: string; pluginData: unknown },
+    options: { importer: string; resolveDir: string; kind: ImportKind; pluginData: unknown },
   ): Promise<{ path: string; external: boolean; errors: unknown[] }>;
 }
 interface EsbuildResolveArgs {
   path: string;
   importer: string;
   resolveDir: string;
-  kind: string;
+  kind: ImportKind;
   namespace: string;
   pluginData?: unknown;
 }

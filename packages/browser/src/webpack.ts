@@ -23,7 +23,7 @@ interface ResolveData {
   missingDependencies?: unknown;
   contextDependencies?: unknown;
 }
-type Callback = (error?: Error | null, result?: unknown) => void;
+type Callback = () => void;
 interface Resolver {
   resolve(
     contextInfo: object,

@@ -1,7 +1,7 @@
 // Apps installed with npm from the packed packages, built by their own Vite, webpack 5 and esbuild,
 // run in Chromium against the local Mixpanel-compatible server.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
@@ -142,6 +142,32 @@ describe.each(BUNDLERS)('React app built with %s, in Chromium', (bundler) => {
     await server.waitFor(() => purchases().length === 1);
     expect(exposures()).toHaveLength(1);
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('React app built with no plugin', () => {
+  it("instrumentClient on the React client's .client sends the exposure", async () => {
+    const dir = apps.dir('react-app');
+    const esbuild = await import(join(apps.root, 'node_modules/esbuild/lib/main.js'));
+    await esbuild.build({
+      absWorkingDir: dir,
+      entryPoints: { main: 'src/manual.js' },
+      bundle: true,
+      format: 'esm',
+      outdir: 'dist-manual',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      logLevel: 'error',
+    });
+    const html = readFileSync(join(dir, 'index.html'), 'utf8').replace('./src/main.js', './main.js');
+    writeFileSync(join(dir, 'dist-manual/index.html'), html);
+
+    await page.goto(`${server.url}/react-app/dist-manual/index.html?user=user-123`);
+    expect(await variationShown()).toBe('variation_a');
+    await server.waitFor(() => exposures().length === 1 && server.profiles.has('user-123'));
+    expect(exposures()[0]?.properties).toMatchObject({ flag_key: 'checkout_redesign', variation_key: 'variation_a' });
+    await page.click('#buy');
+    await server.waitFor(() => purchases().length === 1);
+    expect(purchases()[0]?.properties).toMatchObject({ '[Optimizely] checkout_redesign': 'variation_a' });
   });
 });
 
