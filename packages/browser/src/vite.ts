@@ -79,10 +79,11 @@ export function optimizelyMixpanel() {
       this: ResolveContext,
       source: string,
       importer: string | undefined,
-      options: { scan?: boolean } & object,
+      options: { scan?: boolean; ssr?: boolean } & object,
     ) {
-      // The dependency scan must record the SDK itself, so the dev server pre-bundles it.
-      if (options?.scan) return null;
+      // The dependency scan must record the SDK itself, so the dev server pre-bundles it. Server-side
+      // builds keep the SDK as it is: the Node instrumentation instruments it there.
+      if (options?.scan || options?.ssr) return null;
       return route(this, source, importer, options);
     },
     load,
