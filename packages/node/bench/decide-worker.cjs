@@ -1,6 +1,6 @@
-// One benchmark process: one listener mode, one SDK major. Started by decide.bench.mjs, which
-// hosts the Mixpanel sink and interleaves the modes. Usage (forked, with an IPC channel):
-//   node [--require @optimizely-mixpanel/node/register] decide-worker.cjs <mode> <sdk> <rounds>
+// One benchmark process: one listener mode, one SDK major. Forked by decide.bench.mjs, which
+// hosts the Mixpanel sink and asks its processes for one round at a time:
+//   node [--require @optimizely-mixpanel/node/register] decide-worker.cjs <mode> <sdk>
 // Modes: none (no listener), empty (an empty DECISION listener), preload (this instrumentation,
 // enabled by the preload; the exporter delivers to the sink), guide (the integration guide's
 // listener: mixpanel.track + people.set per decision, to the same sink).
@@ -10,8 +10,7 @@
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-const [mode, major, roundsArg] = process.argv.slice(2);
-const rounds = Number(roundsArg) || 5;
+const [mode, major] = process.argv.slice(2);
 const datafile = readFileSync(join(__dirname, '../../../test/fixtures/datafile.json'), 'utf8');
 // Resolved through the pnpm store as @optimizely/optimizely-sdk, so the preload's hook applies.
 const sdk = require(major === '5' ? 'optimizely-sdk-v5' : 'optimizely-sdk-v6');
@@ -55,16 +54,12 @@ if (mode === 'preload' && sdk.createInstance.__wrapped !== true) {
 // Records the sink should receive per decision: an event and a profile update for every decision
 // (guide), or for first exposures only (preload; returning users are deduplicated).
 const perDecision = (fresh) => (mode === 'guide' ? 2 : mode === 'preload' && fresh ? 2 : 0);
-let expected = 0;
 let waiting;
-process.on('message', (message) => {
-  if (message.type === 'delivered' && waiting) waiting();
-});
-function delivered() {
-  if (expected === 0) return Promise.resolve();
+function delivered(records) {
+  if (records === 0) return Promise.resolve();
   return new Promise((resolve) => {
     waiting = resolve;
-    process.send({ type: 'await', records: expected });
+    process.send({ type: 'await', records });
   });
 }
 
@@ -82,28 +77,28 @@ async function round(contexts, repeat, fresh) {
     for (let i = 0; i < contexts.length; i++) contexts[i].decide('checkout_redesign');
   }
   const loopNs = Number(process.hrtime.bigint() - start);
-  expected += perDecision(fresh) * contexts.length * repeat;
-  await delivered();
+  await delivered(perDecision(fresh) * contexts.length * repeat);
   const used = process.cpuUsage(cpu);
   const ops = contexts.length * repeat;
   return { cpu: ops / ((used.user + used.system) / 1e6), wall: ops / (loopNs / 1e9) };
 }
 
-async function main() {
-  // Warm-up: the returning users' first exposures, then both kinds of round.
-  await round(returning, 1, true);
-  for (let w = 0; w < 2; w++) {
-    await round(returning, passes, false);
-    await round(newUsers(), 1, true);
+// The parent runs one round of one process at a time: rounds of all modes interleave closely.
+process.on('message', async (message) => {
+  if (message.type === 'delivered') return waiting?.();
+  if (message.type === 'warmup') {
+    // The returning users' first exposures, then both kinds of round.
+    await round(returning, 1, true);
+    for (let w = 0; w < 2; w++) {
+      await round(returning, passes, false);
+      await round(newUsers(), 1, true);
+    }
+    process.send({ type: 'ready' });
   }
-  const result = { returning: [], fresh: [] };
-  for (let r = 0; r < rounds; r++) {
-    result.returning.push(await round(returning, passes, false));
-    result.fresh.push(await round(newUsers(), 1, true));
+  if (message.type === 'round') {
+    const result =
+      message.kind === 'returning' ? await round(returning, passes, false) : await round(newUsers(), 1, true);
+    process.send({ type: 'done', result });
   }
-  process.send({ type: 'result', result }, () => process.exit(0));
-}
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
 });
+process.send({ type: 'started' });

@@ -1,9 +1,9 @@
 // decide() throughput under four listener designs, as ratios to the SDK with no listener.
 //
-// Every mode runs in processes of its own (decide-worker.cjs), one after another and interleaved
-// (a cycle over the modes, rotated each time), so load and frequency drift on a busy machine hit
+// Every mode runs in a process of its own (decide-worker.cjs); the four processes of a cycle take
+// turns, one round at a time in rotating order, so load and frequency drift on a busy machine hit
 // every mode alike. Each ratio pairs a round of a mode with the same round of the no-listener
-// process of the same cycle; the table shows the median of those ratios with their interquartile
+// process of the same cycle, run a fraction of a second apart; the table shows the median of those ratios with their interquartile
 // range and min-max. Throughput is decisions per CPU second of the deciding process, from the first
 // decide() until the sink holds every record of the round: delivery (batching, serialization,
 // HTTP) is included, waiting for the sink is not. This process hosts the sink, the local
@@ -29,58 +29,64 @@ const TOKEN = 'bench-token';
 const worker = fileURLToPath(new URL('./decide-worker.cjs', import.meta.url));
 
 let received = 0;
+let pending; // { target, resolve }: a round waiting for its records
 const server = new LocalMixpanelServer({
   onRecord: () => {
     received++;
-    check();
+    if (pending && received >= pending.target) {
+      const { resolve } = pending;
+      pending = undefined;
+      resolve();
+    }
   },
 });
 const url = await server.start();
-let pending; // { target, resolve }
-function check() {
-  if (pending && received >= pending.target) {
-    const { resolve } = pending;
-    pending = undefined;
-    resolve();
-  }
-}
 
-function run(mode, major) {
-  const base = received;
+/** A worker process of one mode, driven one step at a time over IPC. */
+function start(mode, major) {
   const env = { ...process.env, MIXPANEL_TOKEN: TOKEN, MIXPANEL_API_HOST: url };
   for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'OTEL_TRACES_EXPORTER'])
     delete env[name];
-  const execArgv = mode === 'preload' ? ['--require', '@optimizely-mixpanel/node/register'] : [];
-  const child = fork(worker, [mode, major, String(ROUNDS)], {
+  const child = fork(worker, [mode, major], {
     env,
-    execArgv,
+    execArgv: mode === 'preload' ? ['--require', '@optimizely-mixpanel/node/register'] : [],
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  return new Promise((resolve, reject) => {
-    let result;
-    let timer;
-    child.on('message', (message) => {
-      if (message.type === 'result') result = message.result;
-      if (message.type === 'await') {
-        // A round is over when the sink holds its records; a stuck delivery fails the run.
-        timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        new Promise((done) => {
-          pending = { target: base + message.records, resolve: done };
-          check();
-        }).then(() => {
-          clearTimeout(timer);
-          child.send({ type: 'delivered' });
-        });
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      pending = undefined;
-      if (result) resolve(result);
-      else reject(new Error(`${mode} (SDK ${major}) exited with ${code ?? signal} before reporting`));
-    });
+  let reply;
+  let failed;
+  child.on('message', (message) => {
+    if (message.type === 'await') {
+      // The step is over when the sink holds its records; a stuck delivery fails the run.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      new Promise((resolve) => {
+        pending = { target: received + message.records, resolve };
+        if (received >= pending.target) resolve();
+      }).then(() => {
+        clearTimeout(timer);
+        child.send({ type: 'delivered' });
+      });
+    } else reply?.(message);
   });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.on('exit', (code, signal) => {
+    failed = new Error(`${mode} (SDK ${major}) exited with ${code ?? signal}`);
+    reply?.(undefined);
+  });
+  const ask = (message) =>
+    new Promise((resolve, reject) => {
+      reply = (answer) => (answer ? resolve(answer) : reject(failed));
+      if (message) child.send(message);
+    });
+  return {
+    started: ask(undefined),
+    warmUp: () => ask({ type: 'warmup' }),
+    round: async (kind) => (await ask({ type: 'round', kind })).result,
+    stop: () => {
+      child.kill();
+      return exited;
+    },
+  };
 }
 
 const quantile = (sorted, q) => {
@@ -103,10 +109,23 @@ for (const major of SDKS) {
   // results[mode][cycle] = { returning: [{cpu, wall}], fresh: [...] }
   const results = Object.fromEntries(MODES.map((m) => [m, []]));
   for (let cycle = 0; cycle < PROCESSES; cycle++) {
-    const order = MODES.map((_, i) => MODES[(i + cycle) % MODES.length]);
-    for (const mode of order) results[mode][cycle] = await run(mode, major);
+    // Fresh processes every cycle; one round of one process at a time, the order rotating.
+    const workers = Object.fromEntries(MODES.map((mode) => [mode, start(mode, major)]));
+    for (const mode of MODES) {
+      await workers[mode].started;
+      await workers[mode].warmUp();
+      results[mode][cycle] = { returning: [], fresh: [] };
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const kind of ['returning', 'fresh']) {
+        for (let i = 0; i < MODES.length; i++) {
+          const mode = MODES[(i + r + cycle) % MODES.length];
+          results[mode][cycle][kind].push(await workers[mode].round(kind));
+        }
+      }
+    }
+    await Promise.all(MODES.map((mode) => workers[mode].stop()));
     server.reset(); // the sink keeps what it accepted; a cycle's records are no longer needed
-    received = 0;
   }
   const ratios = (mode, kind, metric) =>
     results[mode].flatMap((proc, cycle) => proc[kind].map((r, i) => r[metric] / results.none[cycle][kind][i][metric]));
