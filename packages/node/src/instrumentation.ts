@@ -12,7 +12,7 @@ import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 const SDK = '@optimizely/optimizely-sdk';
-const SUPPORTED = ['>=5.0.0 <7'];
+const SUPPORTED = ['>=5.1.0 <7']; // what pnpm test:versions covers: the latest patch of every 5.x and 6.x minor
 const DECISION_6 = 'DECISION';
 const DECISION_5 = 'DECISION:type, userId, attributes, decisionInfo';
 const CONFIG_UPDATE = 'OPTIMIZELY_CONFIG_UPDATE';
@@ -238,8 +238,8 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     state.warnedEarly = true;
     diag.warn(
       `${SDK} was loaded before ${PACKAGE_NAME} was enabled: clients created before now get no Mixpanel exposures. ` +
-        `Start the app with \`node --require ${PACKAGE_NAME}/register\` (or --import for ESM), enable the instrumentation ` +
-        'before requiring the SDK, or call instrumentation.instrumentClient(client).',
+        `With the preload, put \`--require ${PACKAGE_NAME}/register\` (or --import for ESM) before any other preload that loads the SDK; ` +
+        'with your own NodeSDK, call sdk.start() before the first require or import of the SDK, or pass each early client to instrumentation.instrumentClient(client).',
     );
   }
 }
