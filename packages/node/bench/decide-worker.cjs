@@ -31,6 +31,16 @@ const DECISION = sdk.NOTIFICATION_TYPES?.DECISION ?? sdk.enums.NOTIFICATION_TYPE
 
 const client = createClient();
 if (mode === 'empty') client.notificationCenter.addNotificationListener(DECISION, () => {});
+// The guide's listener sends without callbacks; the benchmark counts its requests' completions
+// (and failures, which the guide's code never sees) to know when a round's sending is over.
+let guideSettled = 0;
+let guideFailed = 0;
+let onGuideSettled;
+const settled = (error) => {
+  guideSettled++;
+  if (error) guideFailed++;
+  onGuideSettled?.();
+};
 if (mode === 'guide') {
   // As the integration guide writes it, after the client exists.
   const Mixpanel = require('mixpanel');
@@ -38,13 +48,17 @@ if (mode === 'guide') {
   const mixpanel = Mixpanel.init(process.env.MIXPANEL_TOKEN, { host: url.host, protocol: 'http' });
   client.notificationCenter.addNotificationListener(DECISION, ({ type, userId, decisionInfo }) => {
     if (type !== 'flag') return;
-    mixpanel.track('Experiment Viewed', {
-      distinct_id: userId,
-      flag_key: decisionInfo.flagKey,
-      variation_key: decisionInfo.variationKey,
-      rule_key: decisionInfo.ruleKey,
-    });
-    mixpanel.people.set(userId, { [`[Optimizely] ${decisionInfo.flagKey}`]: decisionInfo.variationKey });
+    mixpanel.track(
+      'Experiment Viewed',
+      {
+        distinct_id: userId,
+        flag_key: decisionInfo.flagKey,
+        variation_key: decisionInfo.variationKey,
+        rule_key: decisionInfo.ruleKey,
+      },
+      settled,
+    );
+    mixpanel.people.set(userId, { [`[Optimizely] ${decisionInfo.flagKey}`]: decisionInfo.variationKey }, settled);
   });
 }
 if (mode === 'preload' && sdk.createInstance.__wrapped !== true) {
@@ -57,6 +71,15 @@ const perDecision = (fresh) => (mode === 'guide' ? 2 : mode === 'preload' && fre
 let waiting;
 function delivered(records) {
   if (records === 0) return Promise.resolve();
+  if (mode === 'guide') {
+    const target = guideSettled + records;
+    return new Promise((resolve) => {
+      onGuideSettled = () => {
+        if (guideSettled >= target) resolve();
+      };
+      onGuideSettled();
+    });
+  }
   return new Promise((resolve) => {
     waiting = resolve;
     process.send({ type: 'await', records });
@@ -80,7 +103,7 @@ async function round(contexts, repeat, fresh) {
   await delivered(perDecision(fresh) * contexts.length * repeat);
   const used = process.cpuUsage(cpu);
   const ops = contexts.length * repeat;
-  return { cpu: ops / ((used.user + used.system) / 1e6), wall: ops / (loopNs / 1e9) };
+  return { cpu: ops / ((used.user + used.system) / 1e6), wall: ops / (loopNs / 1e9), failed: guideFailed };
 }
 
 // The parent runs one round of one process at a time: rounds of all modes interleave closely.

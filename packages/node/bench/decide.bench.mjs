@@ -145,6 +145,9 @@ for (const major of SDKS) {
       'µs/decide (returning, first)': `${perDecisionUs(mode, 'returning')}, ${perDecisionUs(mode, 'fresh')}`,
     })),
   );
+  const guideFailures = results.guide.reduce((n, proc) => n + (proc.fresh.at(-1)?.failed ?? 0), 0);
+  if (guideFailures > 0)
+    console.log(`The guide's listener lost ${guideFailures} requests without a word (its code passes no callback).`);
   console.log('Wall clock of the decide() loop alone (delivery excluded):');
   console.table(
     MODES.map((mode) => ({
