@@ -1,6 +1,7 @@
 // The instrumentation against one or more copies of @optimizely/optimizely-sdk, as an application
 // loads them: a child process under the preload creates a client, decides, and exits by itself; the
-// exposure and the profile update must reach the local Mixpanel server, for `require` and `import`.
+// exposure and the profile update must reach the local Mixpanel server, for `require` and `import` of
+// the package and of its subpath entries (`/node`; `/universal` on 6.x, whose files the instrumentation names).
 // `pnpm test` runs it against the pinned 5.x and 6.x copies; `pnpm test:versions` against every
 // published minor (OPTIMIZELY_SDK_DIRS: folders whose node_modules hold the SDK, path-delimited).
 import { spawn } from 'node:child_process';
@@ -18,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATAFILE_PATH } from '../support/optimizely.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -50,14 +51,13 @@ afterAll(async () => {
   await server.stop();
   rmSync(work, { recursive: true, force: true });
 });
-beforeEach(() => server.reset());
-
-function run(dir: string, entry: string, flag: '--require' | '--import') {
+function run(dir: string, entry: string, flag: '--require' | '--import', userId: string) {
   const child = spawn(process.execPath, [flag, REGISTER, entry], {
     cwd: dir,
     env: {
       PATH: process.env.PATH,
       DATAFILE: DATAFILE_PATH,
+      USER_ID: userId,
       MIXPANEL_TOKEN: TOKEN,
       MIXPANEL_API_HOST: server.url,
       OTEL_TRACES_EXPORTER: 'none',
@@ -79,27 +79,39 @@ function run(dir: string, entry: string, flag: '--require' | '--import') {
   );
 }
 
-describe.each(APPS)('@optimizely/optimizely-sdk $version', ({ dir }) => {
-  it.each([
-    ['app.cjs', '--require'],
-    ['app.mjs', '--import'],
-  ] as const)(
+/** Entry files by how the app loads the SDK: the package, its `/node` subpath and (6.x) `/universal`. */
+function entries(version: string) {
+  const files = ['app', 'node', ...(version.startsWith('6.') ? ['universal'] : [])];
+  return files.flatMap((file) => [
+    [`${file}.cjs`, '--require'],
+    [`${file}.mjs`, '--import'],
+  ]) as Array<[string, '--require' | '--import']>;
+}
+
+// Each case decides for a user of its own: what the server holds tells the cases apart.
+describe.each(APPS)('@optimizely/optimizely-sdk $version', ({ dir, version }) => {
+  it.each(entries(version))(
     '%s under %s: the exposure and the profile update reach Mixpanel at a natural exit',
     async (entry, flag) => {
-      const result = await run(dir, entry, flag);
+      const userId = `user-${version}-${entry}`;
+      const result = await run(dir, entry, flag, userId);
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
-      expect(result.stdout.trim()).toBe('user-123 checkout_redesign=variation_a rule=checkout_redesign_ab');
+      const printed = /^(\S+) checkout_redesign=(control|variation_a) rule=checkout_redesign_ab$/.exec(
+        result.stdout.trim(),
+      );
+      expect(printed?.[1]).toBe(userId);
+      const variation = printed?.[2];
 
-      const exposures = server.events.filter((e) => e.properties.flag_key === 'checkout_redesign');
+      const exposures = server.events.filter((e) => e.properties.distinct_id === userId);
       expect(exposures).toHaveLength(1);
       expect(exposures[0]?.properties).toMatchObject({
-        distinct_id: 'user-123',
-        variation_key: 'variation_a',
+        flag_key: 'checkout_redesign',
+        variation_key: variation,
         rule_key: 'checkout_redesign_ab',
         enabled: true,
       });
-      expect(server.profiles.get('user-123')).toMatchObject({ '[Optimizely] checkout_redesign': 'variation_a' });
+      expect(server.profiles.get(userId)).toEqual({ '[Optimizely] checkout_redesign': variation });
     },
   );
 });

@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import * as sdk from 'optimizely-sdk-v6';
-import { DecisionNormalizer, ExposureDeduplicator } from '../dist/esm/index.js';
+import { DecisionPipeline, ExposureDeduplicator } from '../dist/esm/index.js';
 
 const gc = globalThis.gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -73,17 +73,17 @@ const rows = [];
 const baseline = [];
 for (const count of [1_000, 100_000, 1_000_000]) {
   const ids = users(count);
-  const normalizeAll = (normalizer) => (n) => {
+  const handleAll = (pipeline) => (n) => {
     for (let i = 0; i < n; i++) {
       payload.userId = ids[i % count];
-      normalizer.normalize(payload);
+      pipeline.handle(payload);
     }
   };
   const dedupAll = (dedup, at) => (n) => {
     for (let i = 0; i < n; i++)
       dedup.seen(ids[i % count], 'checkout_redesign', 'checkout_redesign_ab', 'variation_a', at);
   };
-  normalizeAll(new DecisionNormalizer())(50_000); // warm-up
+  handleAll(new DecisionPipeline())(50_000); // warm-up
 
   const fresh = [];
   const dup = [];
@@ -95,18 +95,18 @@ for (const count of [1_000, 100_000, 1_000_000]) {
   for (let r = 0; r < ROUNDS; r++) {
     baseline.push(rate(100_000, decide));
     // First sight of every user: each call builds an exposure and inserts a dedup entry.
-    let normalizer;
+    let pipeline;
     fresh.push(
       rate(fills * count, () => {
         for (let f = 0; f < fills; f++) {
-          normalizer = new DecisionNormalizer({ dedup: { maxEntries: 2 * count } });
-          normalizeAll(normalizer)(count);
+          pipeline = new DecisionPipeline({ dedup: { maxEntries: 2 * count } });
+          handleAll(pipeline)(count);
         }
       }),
     );
     // Every later decision for the same users is a duplicate.
-    dup.push(rate(ops, normalizeAll(normalizer)));
-    if (normalizer.deduplicator.size !== count) throw new Error('dedup lost entries');
+    dup.push(rate(ops, handleAll(pipeline)));
+    if (pipeline.deduplicator.size !== count) throw new Error('dedup lost entries');
     let dedup;
     dedupFresh.push(
       rate(fills * count, () => {

@@ -1,4 +1,4 @@
-import { context, ROOT_CONTEXT, type Tracer, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, type Span, type Tracer, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { Accounting } from './accounting.js';
 import { type BatchLimits, requestBody, takeBatch, tokenOverhead } from './batch.js';
@@ -9,7 +9,7 @@ import { recordFailure, recordRejected, startRequestSpan } from './request-span.
 import { classifyResponse, describeResponse, type Outcome } from './response.js';
 import { type ResolvedRetryOptions, retryDelayMs } from './retry.js';
 import * as semconv from './semconv.js';
-import type { Transport } from './transport.js';
+import type { Transport, TransportResponse } from './transport.js';
 import type { DropReason } from './types.js';
 
 export interface DeliveryOptions {
@@ -143,54 +143,25 @@ export class Delivery {
     const started = performance.now();
     let status = 0;
     let result: AttemptResult;
-    // One timer per attempt, held here and cleared when it settles: on Node 20 the timer of
-    // AbortSignal.timeout() inside AbortSignal.any() can be garbage-collected and never fire.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new DOMException(`request timed out after ${requestTimeoutMs} ms`, 'TimeoutError'));
-    }, requestTimeoutMs);
-    timer.unref(); // the request's socket keeps the process alive, not this timer
     const shutdown = this.abortController.signal;
-    const onShutdown = () => controller.abort(shutdown.reason);
-    shutdown.addEventListener('abort', onShutdown, { once: true });
+    const deadline = attemptSignal(requestTimeoutMs, shutdown);
     try {
-      if (shutdown.aborted) onShutdown();
-      const signal = controller.signal;
       // Suppressed: HTTP instrumentations must not trace (or loop on) our own requests.
       const response = await context.with(suppressTracing(trace.setSpan(ROOT_CONTEXT, span)), () =>
-        transport.send({ endpoint: q.endpoint, body, records: batch.length, signal }),
+        transport.send({ endpoint: q.endpoint, body, records: batch.length, signal: deadline.signal }),
       );
       status = response.status;
       if (status) span.setAttribute(semconv.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       span.setAttribute(semconv.ATTR_HTTP_REQUEST_BODY_SIZE, response.requestBytes ?? Buffer.byteLength(body));
       const outcome = classifyResponse(q.endpoint, batch.length, response);
+      this.report(span, q, response, outcome);
       result =
         outcome.kind === 'retry'
           ? { kind: 'retry', delayMs: retryDelayMs(attempt, retry, outcome.retryAfterMs) }
           : outcome;
-      if (outcome.kind === 'drop' && outcome.reason === 'unauthorized') {
-        this.options.log.error(
-          'unauthorized',
-          `Mixpanel refused the credentials (HTTP ${status}): check the token or service account`,
-        );
-      }
-      if (result.kind === 'ok' && result.rejected > 0) {
-        recordRejected(span, result.rejected);
-      } else if (outcome.kind === 'drop' && outcome.reason === 'redirected') {
-        const message = redact(
-          `HTTP ${status}: redirected to ${this.redirectHost(response.location, q)}; redirects are not followed, set apiHost to the host that answers`,
-        );
-        this.options.log.error('redirected', `Mixpanel requests are redirected (${message})`);
-        recordFailure(span, String(status), message, 'MixpanelHttpError');
-      } else if (result.kind !== 'ok') {
-        const message = `HTTP ${status}: ${truncate(redact(describeResponse(response.body)), 300)}`;
-        recordFailure(span, status ? String(status) : 'rejected', message, 'MixpanelHttpError');
-      }
     } catch (error) {
       const aborted = shutdown.aborted;
-      const timeout = !aborted && timedOut;
+      const timeout = !aborted && deadline.timedOut();
       const errorType = aborted ? 'shutdown' : timeout ? 'timeout' : ((error as Error)?.name ?? 'Error');
       const message = truncate(
         redact(timeout ? `request timed out after ${requestTimeoutMs} ms` : describeError(error)),
@@ -201,8 +172,7 @@ export class Delivery {
         ? { kind: 'drop', reason: 'shutdown' satisfies DropReason }
         : { kind: 'retry', delayMs: retryDelayMs(attempt, retry) };
     } finally {
-      clearTimeout(timer);
-      shutdown.removeEventListener('abort', onShutdown);
+      deadline.dispose();
     }
     if (result.kind === 'retry' && attempt < retry.maxAttempts) {
       span.setAttribute(semconv.ATTR_MIXPANEL_RETRY_DELAY_MS, result.delayMs);
@@ -213,6 +183,32 @@ export class Delivery {
     });
     span.end();
     return result;
+  }
+
+  /** Puts a response that is not plainly delivered on the span, and in the log where the user must act. */
+  private report(span: Span, q: RecordQueue, response: TransportResponse, outcome: Outcome): void {
+    const { redact, log } = this.options;
+    const { status } = response;
+    if (outcome.kind === 'ok') {
+      if (outcome.rejected > 0) recordRejected(span, outcome.rejected);
+      return;
+    }
+    if (outcome.kind === 'drop' && outcome.reason === 'unauthorized') {
+      log.error(
+        'unauthorized',
+        `Mixpanel refused the credentials (HTTP ${status}): check the token or service account`,
+      );
+    }
+    let message: string;
+    if (outcome.kind === 'drop' && outcome.reason === 'redirected') {
+      message = redact(
+        `HTTP ${status}: redirected to ${this.redirectHost(response.location, q)}; redirects are not followed, set apiHost to the host that answers`,
+      );
+      log.error('redirected', `Mixpanel requests are redirected (${message})`);
+    } else {
+      message = `HTTP ${status}: ${truncate(redact(describeResponse(response.body)), 300)}`;
+    }
+    recordFailure(span, status ? String(status) : 'rejected', message, 'MixpanelHttpError');
   }
 
   /** The host a redirect pointed to: named, never contacted. */
@@ -238,6 +234,32 @@ export class Delivery {
       this.sleeps.add(sleep);
     });
   }
+}
+
+/**
+ * The abort signal of one attempt: its own timer, held here and cleared by
+ * `dispose()`, and the exporter's shutdown. Not `AbortSignal.any([AbortSignal.timeout(ms), ...])`:
+ * on Node 20 the timer inside can be garbage-collected and never fire (nodejs/node#57736).
+ */
+function attemptSignal(timeoutMs: number, shutdown: AbortSignal) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`request timed out after ${timeoutMs} ms`, 'TimeoutError'));
+  }, timeoutMs);
+  timer.unref(); // the request's socket keeps the process alive, not this timer
+  const onShutdown = () => controller.abort(shutdown.reason);
+  if (shutdown.aborted) onShutdown();
+  else shutdown.addEventListener('abort', onShutdown, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      clearTimeout(timer);
+      shutdown.removeEventListener('abort', onShutdown);
+    },
+  };
 }
 
 function describeError(error: unknown): string {

@@ -49,11 +49,13 @@ describe('bring-your-own mixpanel client', () => {
     server.injectFault('hang', { times: 1, path: '/track' });
     server.injectFault('500', { times: 1, path: '/track' });
     const transport = new MixpanelClientTransport(client(server.url));
-    const exporter = createExporter(server, { transport, requestTimeoutMs: 150 });
+    const exporter = createExporter(server, { transport, requestTimeoutMs: 500 });
     for (const exposure of exposures(3)) exporter.export(exposure);
     const stats = await exporter.flush();
-    // The client reads a 500 whose body is not "1" as an error: retried like the hang.
-    expect(stats.retried).toBe(6);
+    // The client reads a 500 whose body is not "1" as an error: retried like the hang
+    // (a busy machine may time out another attempt).
+    expect(server.requests.filter((r) => r.path === '/track' && r.fault).map((r) => r.fault)).toEqual(['hang', '500']);
+    expect(stats.retried).toBeGreaterThanOrEqual(6);
     expect(server.events).toHaveLength(3);
   });
 });

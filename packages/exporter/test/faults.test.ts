@@ -27,8 +27,8 @@ describe('MixpanelExporter under faults', () => {
     await server.waitFor(() => server.events.length === 100);
     await server.stop();
     for (const exposure of exposures(300, 100)) exporter.export(exposure);
-    await new Promise((resolve) => setTimeout(resolve, 400)); // several failed attempts
-    expect(exporter.stats().retried).toBeGreaterThan(0);
+    // Both batches (300 events, 300 profile updates) fail twice while it is down.
+    await server.waitFor(() => exporter.stats().retried >= 1200);
     await server.start();
     const stats = await exporter.flush();
 
@@ -68,11 +68,14 @@ describe('MixpanelExporter under faults', () => {
   it('a hung server makes requests time out, and the retry delivers', async () => {
     const server = await startServer();
     server.injectFault('hang', { times: 2, path: '/track' });
-    const exporter = createExporter(server, { requestTimeoutMs: 150 });
+    const exporter = createExporter(server, { requestTimeoutMs: 500 });
     for (const exposure of exposures(5)) exporter.export(exposure);
     const stats = await exporter.flush();
     expect(server.events).toHaveLength(5);
-    expect(stats.retried).toBe(10);
+    expect(server.requests.filter((r) => r.fault === 'hang')).toHaveLength(2);
+    // Both hung attempts timed out and were retried (a busy machine may time out another).
+    expect(stats.retried).toBeGreaterThanOrEqual(10);
+    expect(stats.dropped.retries_exhausted).toBe(0);
   });
 
   it('connection resets and 5xx are retried', async () => {
@@ -148,11 +151,9 @@ describe('MixpanelExporter under faults', () => {
     const exporter = createExporter(server, { requestTimeoutMs: 60_000, flushIntervalMs: 10 });
     for (const exposure of exposures(1000)) exporter.export(exposure);
     await server.waitFor(() => server.requests.length >= 2);
-    const started = Date.now();
+    // Requests would wait 60 s for the hung server: only the deadline can end this shutdown.
     const stats = await exporter.shutdown({ timeoutMs: 300 });
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(250);
-    expect(elapsed).toBeLessThan(3000);
+    expect(stats.exported).toBe(0);
     expect(stats.dropped.shutdown).toBe(2000);
     expect(stats.pending).toBe(0);
     expect(exporter.export(exposures(1)[0]!)).toBe(false);

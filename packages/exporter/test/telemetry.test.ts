@@ -1,4 +1,4 @@
-import { context, diag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, diag, metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
@@ -137,12 +137,27 @@ describe('MixpanelExporter telemetry', () => {
     expect(points['optimizely_mixpanel.queue.size']?.every((p) => p.value === 0)).toBe(true);
   });
 
-  it('costs nothing visible with no providers registered (the API no-ops)', async () => {
+  it('uses the globally registered tracer and meter providers when none are given', async () => {
     const server = await startServer();
-    const exporter = createExporter(server);
-    for (const exposure of exposures(10)) exporter.export(exposure);
-    const stats = await exporter.flush();
-    expect(stats.exported).toBe(20);
+    const { spans, provider } = tracing();
+    const { provider: meterProvider, collect } = metering();
+    trace.setGlobalTracerProvider(provider);
+    metrics.setGlobalMeterProvider(meterProvider);
+    try {
+      const exporter = createExporter(server);
+      for (const exposure of exposures(10)) exporter.export(exposure);
+      await exporter.flush();
+    } finally {
+      trace.disable();
+      metrics.disable();
+    }
+    expect(
+      spans
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['POST /engage', 'POST /track']);
+    expect(sum((await collect())['optimizely_mixpanel.records.exported'])).toBe(20);
   });
 
   it('export spans reach an OTLP/HTTP receiver on 127.0.0.1', async () => {

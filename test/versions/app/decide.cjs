@@ -18,8 +18,9 @@ function createClient(sdk) {
 
 function run(sdk) {
   const client = createClient(sdk);
-  const decision = client.createUserContext('user-123').decide('checkout_redesign');
-  console.log(`user-123 checkout_redesign=${decision.variationKey} rule=${decision.ruleKey}`);
+  const userId = process.env.USER_ID ?? 'user-123';
+  const decision = client.createUserContext(userId).decide('checkout_redesign');
+  console.log(`${userId} checkout_redesign=${decision.variationKey} rule=${decision.ruleKey}`);
   client.close();
 }
 
