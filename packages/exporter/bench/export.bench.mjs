@@ -5,7 +5,7 @@
 //   2. the mixpanel client's track_batch for events + people.set for profiles,
 //   3. the naive listener most integrations write: mixpanel.track + people.set per exposure.
 // The naive approach is the baseline of the ratios.
-import { DecisionNormalizer } from '@optimizely-mixpanel/core';
+import { DecisionPipeline } from '@optimizely-mixpanel/core';
 import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
 import Mixpanel from 'mixpanel';
 import { MixpanelExporter } from '../dist/index.js';
@@ -17,10 +17,10 @@ delete process.env.HTTPS_PROXY;
 const TOKEN = 'bench-token';
 
 function makeExposures(count, offset) {
-  const normalizer = new DecisionNormalizer({ dedup: false });
+  const pipeline = new DecisionPipeline({ dedup: false });
   return Array.from({ length: count }, (_, i) => {
     const n = offset + i;
-    return normalizer.normalize({
+    return pipeline.handle({
       type: 'flag',
       userId: `user-${n}`,
       decisionInfo: {

@@ -18,7 +18,7 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
  * @example
  * ```ts
  * const exporter = new MixpanelExporter({ token: process.env.MIXPANEL_TOKEN!, region: 'eu' });
- * const { exposure } = normalizer.normalize(notification);
+ * const { exposure } = pipeline.handle(notification);
  * if (exposure) exporter.export(exposure);
  * await exporter.flush(); // e.g. at the end of a Lambda handler
  * ```
