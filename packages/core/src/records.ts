@@ -1,3 +1,4 @@
+import type { MixpanelIdentity } from './identity.js';
 import { isWellFormed, propertyValue, truncateName } from './limits.js';
 import type { EventFormat, FlagDecision, MixpanelEvent, PropertyValue } from './types.js';
 
@@ -16,6 +17,9 @@ const RESERVED_PROPERTIES = new Set([
   'trace_id',
   'Experiment name',
   'Variant name',
+  // Identity: carried from the attributes by their own rule, never copied as attributes.
+  '$device_id',
+  '$user_id',
 ]);
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -35,6 +39,8 @@ export interface EventInput {
   time: number;
   insertId: string;
   attributes: unknown;
+  /** `$device_id`/`$user_id` from the attributes, when they carry them. */
+  identity?: MixpanelIdentity | undefined;
   traceId: string | undefined;
 }
 
@@ -95,6 +101,7 @@ export class RecordBuilder {
       if (d.variationId !== undefined) properties.variation_id = propertyValue(`var_${d.variationId}`);
       if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
       if (attributes) Object.assign(properties, attributes);
+      if (input.identity) addIdentity(properties, input.identity);
       events.push({ event: this.eventName, properties });
     }
     if (this.format !== 'experiment_viewed') {
@@ -108,6 +115,7 @@ export class RecordBuilder {
       };
       if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
       if (attributes) Object.assign(properties, attributes);
+      if (input.identity) addIdentity(properties, input.identity);
       events.push({ event: '$experiment_started', properties });
     }
     return events;
@@ -129,6 +137,11 @@ export class RecordBuilder {
     }
     return picked;
   }
+}
+
+function addIdentity(properties: MixpanelEvent['properties'], identity: MixpanelIdentity): void {
+  if (identity.$device_id !== undefined) properties.$device_id = propertyValue(identity.$device_id);
+  if (identity.$user_id !== undefined) properties.$user_id = propertyValue(identity.$user_id);
 }
 
 /** A usable event or property name: a non-empty, well-formed string of at most 255 characters. */
