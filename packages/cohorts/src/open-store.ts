@@ -9,6 +9,8 @@ export interface OpenCohortStoreOptions {
   onError?: (error: Error) => void;
   /** Prefix of Redis keys (default `mixpanel-cohorts:`). */
   keyPrefix?: string;
+  /** Let the process exit while a Redis connection is open (readers in app processes). */
+  unref?: boolean;
 }
 
 /** Whether `location` names a Redis server rather than a file. */
@@ -29,6 +31,7 @@ export function openCohortStore(location: string, options: OpenCohortStoreOption
       url: spec,
       ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
+      unref: options.unref === true,
     });
   }
   return new FileCohortStore(resolve(spec));

@@ -23,6 +23,8 @@ export interface RedisCohortStoreOptions {
   pollIntervalMs?: number;
   /** Called with connection errors (the client reconnects by itself). */
   onError?: (error: Error) => void;
+  /** Let the process exit while connected (for app processes that only read). Default false. */
+  unref?: boolean;
 }
 
 type Client = RedisClientType;
@@ -45,6 +47,7 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
   private readonly connecting: Promise<unknown>;
   private subscriber: Client | undefined;
   private closed = false;
+  private readonly unref: boolean;
 
   constructor(options: RedisCohortStoreOptions) {
     this.prefix = options.keyPrefix ?? 'mixpanel-cohorts:';
@@ -57,6 +60,8 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
       socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
     }) as Client;
     this.client.on('error', (error: Error) => this.onError(error));
+    this.unref = options.unref === true;
+    if (this.unref) this.client.unref();
     this.connecting = this.client.connect().catch((error: Error) => this.onError(error));
   }
 
@@ -117,6 +122,7 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
     const channel = this.key('changed');
     const subscriber = this.client.duplicate() as Client;
     subscriber.on('error', (error: Error) => this.onError(error));
+    if (this.unref) subscriber.unref();
     this.subscriber = subscriber;
     subscriber
       .connect()

@@ -1,5 +1,6 @@
 import type { EventFormat } from '@optimizely-mixpanel/core';
 import type { MixpanelRegion } from '@optimizely-mixpanel/exporter';
+import { parseSegmentMap } from './cohorts.js';
 import type { ContextIdPolicy, OptimizelyMixpanelInstrumentationConfig } from './types.js';
 
 /** The environment variables read, with what they set. Documented in the README. */
@@ -17,6 +18,8 @@ export const ENVIRONMENT_VARIABLES = {
   OPTIMIZELY_MIXPANEL_DECISION_SPANS: 'decisionSpans',
   OPTIMIZELY_MIXPANEL_CONTEXT_ID: 'contextId',
   OPTIMIZELY_MIXPANEL_ENABLED: 'enabled',
+  OPTIMIZELY_MIXPANEL_COHORTS: 'cohorts',
+  OPTIMIZELY_MIXPANEL_COHORT_SEGMENTS: 'cohorts.segments',
 } as const;
 
 function bool(name: string, value: string | undefined): boolean | undefined {
@@ -89,5 +92,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): OptimizelyM
     ]),
   );
   set('enabled', bool('OPTIMIZELY_MIXPANEL_ENABLED', env.OPTIMIZELY_MIXPANEL_ENABLED));
+  const cohorts = env.OPTIMIZELY_MIXPANEL_COHORTS?.trim();
+  const segments = parseSegmentMap('OPTIMIZELY_MIXPANEL_COHORT_SEGMENTS', env.OPTIMIZELY_MIXPANEL_COHORT_SEGMENTS);
+  if (cohorts) set('cohorts', segments ? { store: cohorts, segments } : cohorts);
   return config;
 }

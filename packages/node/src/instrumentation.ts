@@ -6,6 +6,7 @@ import {
 } from '@opentelemetry/instrumentation';
 import { MixpanelExporter } from '@optimizely-mixpanel/exporter';
 import { ClientConfigCache } from './client-config.js';
+import { CohortTargeting, cohortConfig } from './cohorts.js';
 import { configFromEnv } from './config.js';
 import { DecisionHandler } from './decision-handler.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
@@ -35,6 +36,8 @@ interface RuntimeState {
   ownExporter: MixpanelExporter | undefined;
   exporterFailed: boolean;
   warnedEarly: boolean;
+  cohorts: CohortTargeting | undefined;
+  cohortsFailed: boolean;
 }
 
 interface Client {
@@ -76,6 +79,9 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     state.ownExporter = undefined;
     state.exporterFailed = false;
     state.handler = undefined;
+    void state.cohorts?.shutdown();
+    state.cohorts = undefined;
+    state.cohortsFailed = false;
   }
 
   private get state(): RuntimeState {
@@ -85,6 +91,8 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       ownExporter: undefined,
       exporterFailed: false,
       warnedEarly: false,
+      cohorts: undefined,
+      cohortsFailed: false,
     };
     return this.runtime;
   }
@@ -133,6 +141,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       // Subscribed only once the DECISION listener is in: a refused client keeps no listener of ours.
       center.addNotificationListener(types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE, () => cache.invalidate());
       this.state.instrumented.add(client);
+      this.cohorts?.instrument(client, () => this.isEnabled(), types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE);
       return true;
     } catch (error) {
       this._diag.error(`could not instrument an Optimizely client; it works as before: ${String(error)}`);
@@ -145,6 +154,24 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     return this.getConfig().exporter ?? this.state.ownExporter;
   }
 
+  /**
+   * Mixpanel cohort targeting (the `cohorts` option), started with the first
+   * instrumented client; undefined when off.
+   */
+  get cohorts(): CohortTargeting | undefined {
+    const state = this.state;
+    if (state.cohorts || state.cohortsFailed) return state.cohorts;
+    const config = cohortConfig(this.getConfig().cohorts);
+    if (!config) return undefined;
+    try {
+      state.cohorts = new CohortTargeting(config, this.meter, this._diag);
+    } catch (error) {
+      state.cohortsFailed = true;
+      this._diag.error(`Mixpanel cohort targeting is off: ${(error as Error).message}`);
+    }
+    return state.cohorts;
+  }
+
   /** Flushes queued exposures; resolves when they are delivered or dropped. */
   async flush(): Promise<void> {
     await this.exporter?.flush();
@@ -152,7 +179,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
 
   /** Flushes within `timeoutMs` and stops the exporter this instrumentation created. */
   async shutdown(timeoutMs = 5000): Promise<void> {
-    await this.state.ownExporter?.shutdown({ timeoutMs });
+    await Promise.all([this.state.ownExporter?.shutdown({ timeoutMs }), this.state.cohorts?.shutdown()]);
   }
 
   private patchSdk(exports: SdkModule): SdkModule {
@@ -190,7 +217,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
   private decisionHandler(): DecisionHandler {
     const state = this.state;
     state.handler ??= new DecisionHandler(
-      this.getConfig(),
+      this.cohorts?.withEvaluationAttributes(this.getConfig()) ?? this.getConfig(),
       this.getConfig().exporter ?? this.createExporter(),
       () => this.tracer,
     );
