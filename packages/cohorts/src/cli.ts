@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   });
   if (store instanceof RedisCohortStore) {
     try {
-      await store.ready();
+      await store.ready(5000);
     } catch (error) {
       process.stderr.write(`mixpanel-cohort-receiver: ${describeLocation(location)}: ${(error as Error).message}\n`);
       await store.close().catch(() => {});

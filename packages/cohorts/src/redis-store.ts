@@ -157,8 +157,9 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
     if (this.closed) return;
     this.closed = true;
     this.subscriber?.destroy();
-    await this.connecting;
-    if (this.client.isOpen) await this.client.close().catch(() => this.client.destroy());
+    // A client still trying to connect would wait for Redis: stop it instead.
+    if (this.client.isReady) await this.client.close().catch(() => this.client.destroy());
+    else if (this.client.isOpen) this.client.destroy();
   }
 
   // --- SyncSteps ---
