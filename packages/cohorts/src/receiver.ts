@@ -32,7 +32,11 @@ export interface ReceiverEvent {
   error?: string;
 }
 
-/** A `node:http` request handler; `body` is a body some framework already parsed. */
+/**
+ * A `node:http` request handler. `body` is for frameworks that already parsed
+ * the body (Fastify's `request.body`); a function there (Express's `next`) is
+ * ignored, and Express's `req.body` is used when a body parser read the stream.
+ */
 export type CohortRequestHandler = (req: IncomingMessage, res: ServerResponse, body?: unknown) => void;
 
 class HttpError extends Error {
@@ -138,9 +142,11 @@ export function createCohortReceiver(options: CohortReceiverOptions): CohortRequ
     }
   }
 
-  return (req, res, ...rest) => {
-    const hasParsed = rest.length > 0 && rest[0] !== undefined;
-    handle(req, rest[0], hasParsed)
+  return (req, res, body) => {
+    // Express passes `next` third; a body parser that ran before leaves the stream read and `req.body` set.
+    let parsed = typeof body === 'function' ? undefined : body;
+    if (parsed === undefined && req.readableEnded) parsed = (req as { body?: unknown }).body;
+    handle(req, parsed, parsed !== undefined)
       .catch((error: unknown): ReceiverEvent => {
         if (error instanceof HttpError) return { status: error.status, action: error.action, error: error.message };
         return { status: 500, action: undefined, error: `internal error: ${String(error)}` };
