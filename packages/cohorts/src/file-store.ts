@@ -15,16 +15,10 @@ interface StoredCohort {
   version: number;
   members: string[];
 }
-interface StoredSession {
-  totalPages: number;
-  updatedAt: number;
-  pages: Record<string, string[]>;
-}
 interface FileState {
   format: typeof FORMAT;
   formatVersion: 1;
   cohorts: Record<string, StoredCohort>;
-  staging: Record<string, Record<string, StoredSession>>;
   done: Record<string, string[]>;
 }
 
@@ -35,13 +29,14 @@ export interface FileCohortStoreOptions {
 }
 
 function emptyState(): FileState {
-  return { format: FORMAT, formatVersion: 1, cohorts: {}, staging: {}, done: {} };
+  return { format: FORMAT, formatVersion: 1, cohorts: {}, done: {} };
 }
 
 /**
  * The embedded store: one JSON file, replaced atomically (written beside it,
  * flushed, renamed), so a crash leaves the old or the new file and a restart
- * keeps every cohort and every page of a sync in progress. One process writes
+ * keeps every cohort. Pages of a sync in progress wait beside it, one small
+ * file each, in `<file>.staging/`, and survive a restart too. One process writes
  * (the receiver); any number of processes on the machine read it and notice a
  * new version by polling its metadata.
  */
@@ -51,6 +46,7 @@ export class FileCohortStore implements CohortStore, SyncSteps {
   private loading: Promise<void> | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly pollIntervalMs: number;
+  private lastSweep = 0;
 
   constructor(
     readonly path: string,
@@ -112,23 +108,21 @@ export class FileCohortStore implements CohortStore, SyncSteps {
   }
 
   async stagePage(request: CohortRequest & { sessionId: string }): Promise<number[]> {
-    const now = Date.now();
-    this.state.staging[request.cohortId] ??= {};
-    const byCohort = this.state.staging[request.cohortId] as Record<string, StoredSession>;
-    byCohort[request.sessionId] ??= { totalPages: request.totalPages, updatedAt: now, pages: {} };
-    const session = byCohort[request.sessionId] as StoredSession;
-    session.totalPages = request.totalPages;
-    session.updatedAt = now;
-    session.pages[String(request.page)] = request.members;
-    this.dropStale(now);
-    await this.persist();
-    return Object.keys(session.pages).map(Number);
+    // Pages wait in small files of their own: a page costs one small write, not a rewrite of every cohort.
+    const dir = this.sessionDir(request.cohortId, request.sessionId);
+    await fs.mkdir(dir, { recursive: true });
+    await writeAtomically(join(dir, `${request.page}.json`), JSON.stringify(request.members));
+    await this.dropStale(Date.now());
+    return (await fs.readdir(dir)).filter((f) => /^\d+\.json$/.test(f)).map((f) => Number.parseInt(f, 10));
   }
 
   async stagedMembers(cohortId: string, sessionId: string): Promise<string[]> {
-    const pages = this.state.staging[cohortId]?.[sessionId]?.pages ?? {};
+    const dir = this.sessionDir(cohortId, sessionId);
     const members = new Set<string>();
-    for (const page of Object.values(pages)) for (const m of page) members.add(m);
+    for (const file of await fs.readdir(dir)) {
+      if (!/^\d+\.json$/.test(file)) continue;
+      for (const m of JSON.parse(await fs.readFile(join(dir, file), 'utf8')) as string[]) members.add(m);
+    }
     return [...members];
   }
 
@@ -139,7 +133,6 @@ export class FileCohortStore implements CohortStore, SyncSteps {
       version: (previous?.version ?? 0) + 1,
       members: [...new Set(members)],
     };
-    delete this.state.staging[cohortId];
     if (sessionId !== undefined) {
       this.state.done[cohortId] ??= [];
       const done = this.state.done[cohortId] as string[];
@@ -147,6 +140,8 @@ export class FileCohortStore implements CohortStore, SyncSteps {
       if (done.length > DONE_KEPT) done.splice(0, done.length - DONE_KEPT);
     }
     await this.persist();
+    // Every sync of this cohort still waiting is older than the one just applied.
+    await fs.rm(join(this.stagingDir, fileName(cohortId)), { recursive: true, force: true });
     return this.state.cohorts[cohortId].members.length;
   }
 
@@ -170,12 +165,24 @@ export class FileCohortStore implements CohortStore, SyncSteps {
 
   // --- file handling ---
 
-  private dropStale(now: number): void {
-    for (const [cohortId, sessions] of Object.entries(this.state.staging)) {
-      for (const [sessionId, session] of Object.entries(sessions)) {
-        if (now - session.updatedAt > STAGING_TTL_MS) delete sessions[sessionId];
+  private get stagingDir(): string {
+    return `${this.path}.staging`;
+  }
+
+  private sessionDir(cohortId: string, sessionId: string): string {
+    return join(this.stagingDir, fileName(cohortId), fileName(sessionId));
+  }
+
+  /** Drops pages of syncs that never completed, after Mixpanel's 3-day window (checked once an hour). */
+  private async dropStale(now: number): Promise<void> {
+    if (now - this.lastSweep < 3600_000) return;
+    this.lastSweep = now;
+    for (const cohort of await fs.readdir(this.stagingDir).catch(() => [] as string[])) {
+      for (const session of await fs.readdir(join(this.stagingDir, cohort)).catch(() => [] as string[])) {
+        const dir = join(this.stagingDir, cohort, session);
+        const stat = await fs.stat(dir).catch(() => undefined);
+        if (stat && now - stat.mtimeMs > STAGING_TTL_MS) await fs.rm(dir, { recursive: true, force: true });
       }
-      if (Object.keys(sessions).length === 0) delete this.state.staging[cohortId];
     }
   }
 
@@ -214,26 +221,8 @@ export class FileCohortStore implements CohortStore, SyncSteps {
   private persist(): Promise<void> {
     const text = JSON.stringify(this.state);
     const write = this.writing.then(async () => {
-      const dir = dirname(this.path);
-      await fs.mkdir(dir, { recursive: true });
-      const tmp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-      const handle = await fs.open(tmp, 'w', 0o600);
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
-        await fs.rename(tmp, this.path);
-      } catch (error) {
-        await fs.rm(tmp, { force: true });
-        throw error;
-      }
-      // The rename is durable once the directory entry is flushed.
-      const dirHandle = await fs.open(dir, 'r').catch(() => undefined);
-      await dirHandle?.sync().catch(() => {});
-      await dirHandle?.close();
+      await fs.mkdir(dirname(this.path), { recursive: true });
+      await writeAtomically(this.path, text);
       this.signature = await this.stat();
     });
     this.writing = write.catch(() => {
@@ -242,4 +231,31 @@ export class FileCohortStore implements CohortStore, SyncSteps {
     });
     return write;
   }
+}
+
+/** A cohort or session id as one safe file name. */
+function fileName(id: string): string {
+  return encodeURIComponent(id).replace(/\./g, '%2E');
+}
+
+/** Writes beside the target, flushes, renames over it, and flushes the directory entry. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.rename(tmp, path);
+  } catch (error) {
+    await fs.rm(tmp, { force: true });
+    throw error;
+  }
+  const dirHandle = await fs.open(dir, 'r').catch(() => undefined);
+  await dirHandle?.sync().catch(() => {});
+  await dirHandle?.close();
 }

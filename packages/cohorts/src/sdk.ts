@@ -1,5 +1,3 @@
-import { isWrapped, safeExecuteInTheMiddle } from '@opentelemetry/instrumentation';
-
 /** The part of an Optimizely user context (5.x and 6.x) this module touches. */
 interface UserContextLike {
   qualifiedSegments: string[] | null;
@@ -7,28 +5,11 @@ interface UserContextLike {
 }
 
 const OURS = Symbol.for('optimizely-mixpanel.cohort-segments');
+const PATCHED = Symbol.for('optimizely-mixpanel.cohort-segments.patched');
 type Qualified = UserContextLike & { [OURS]?: readonly string[] };
 
-const accessors = new WeakMap<object, PropertyDescriptor | null>();
-
-/** The SDK's own `qualifiedSegments` accessor, found on the prototype chain (cached per prototype). */
-function sdkAccessor(context: object): PropertyDescriptor | undefined {
-  const proto = Object.getPrototypeOf(context) as object | null;
-  if (!proto) return undefined;
-  let found = accessors.get(proto);
-  if (found === undefined) {
-    found = null;
-    for (let p: object | null = proto; p; p = Object.getPrototypeOf(p)) {
-      const d = Object.getOwnPropertyDescriptor(p, 'qualifiedSegments');
-      if (d) {
-        found = d.get && d.set ? d : null;
-        break;
-      }
-    }
-    accessors.set(proto, found);
-  }
-  return found ?? undefined;
-}
+/** Prototypes whose `qualifiedSegments` accessor merges (or that have none to patch). */
+const prepared = new WeakMap<object, boolean>();
 
 function merge(app: unknown, ours: readonly string[]): string[] {
   if (!Array.isArray(app) || app.length === 0) return ours.slice();
@@ -37,12 +18,35 @@ function merge(app: unknown, ours: readonly string[]): string[] {
   return merged;
 }
 
-// One getter and one setter for every context: contexts keep sharing a hidden class.
-function getSegments(this: Qualified): string[] | null {
-  return sdkAccessor(this)?.get?.call(this) ?? null;
-}
-function setSegments(this: Qualified, value: string[] | null): void {
-  sdkAccessor(this)?.set?.call(this, merge(value, this[OURS] ?? []));
+/**
+ * Makes the SDK's `qualifiedSegments` setter (on the user context prototype)
+ * merge a context's cohort segments into whatever is assigned, once per
+ * prototype. Contexts without cohort segments behave exactly as before.
+ * Returns whether the prototype has such an accessor.
+ */
+function prepare(context: object): boolean {
+  const proto = Object.getPrototypeOf(context) as object | null;
+  if (!proto) return false;
+  const known = prepared.get(proto);
+  if (known !== undefined) return known;
+  let owner: object | null = proto;
+  let descriptor: PropertyDescriptor | undefined;
+  while (owner && !descriptor) {
+    descriptor = Object.getOwnPropertyDescriptor(owner, 'qualifiedSegments');
+    if (!descriptor) owner = Object.getPrototypeOf(owner) as object | null;
+  }
+  const usable = !!owner && !!descriptor?.get && !!descriptor.set && descriptor.configurable === true;
+  if (usable && owner && descriptor && !(descriptor.set as { [PATCHED]?: boolean })[PATCHED]) {
+    const originalSet = descriptor.set as (this: unknown, value: unknown) => void;
+    const set = function (this: Qualified, value: string[] | null) {
+      const ours = this[OURS];
+      originalSet.call(this, ours ? merge(value, ours) : value);
+    };
+    Object.defineProperty(set, PATCHED, { value: true });
+    Object.defineProperty(owner, 'qualifiedSegments', { ...descriptor, set });
+  }
+  prepared.set(proto, usable);
+  return usable;
 }
 
 /**
@@ -53,20 +57,14 @@ function setSegments(this: Qualified, value: string[] | null): void {
 export function qualifyUserContext(context: unknown, segments: readonly string[]): void {
   if (!context || typeof context !== 'object' || segments.length === 0) return;
   const user = context as Qualified;
-  const accessor = sdkAccessor(user);
-  if (!accessor) {
+  if (prepare(user)) {
+    user[OURS] = segments;
+    const current = user.qualifiedSegments;
+    user.qualifiedSegments = current; // the patched setter merges ours in
+  } else {
     // An SDK with a plain field: merge once.
     user.qualifiedSegments = merge(user.qualifiedSegments, segments);
-    return;
   }
-  user[OURS] = segments;
-  accessor.set?.call(user, merge(accessor.get?.call(user), segments));
-  Object.defineProperty(user, 'qualifiedSegments', {
-    configurable: true,
-    enumerable: false,
-    get: getSegments,
-    set: setSegments,
-  });
 }
 
 /** The Mixpanel segments {@link qualifyUserContext} gave a user context, if any. */
@@ -74,7 +72,7 @@ export function cohortSegmentsOf(context: unknown): readonly string[] | undefine
   return context && typeof context === 'object' ? (context as Qualified)[OURS] : undefined;
 }
 
-type CreateUserContext = (this: unknown, ...args: unknown[]) => unknown;
+type CreateUserContext = (this: unknown, userId?: unknown, attributes?: unknown) => unknown;
 
 /**
  * Wraps `createUserContext` on one Optimizely client (5.x or 6.x) so that each
@@ -91,26 +89,33 @@ export function instrumentUserContexts(
   const target = client as { createUserContext?: CreateUserContext };
   const original = target.createUserContext;
   if (typeof original !== 'function') return false;
-  if (isWrapped(original)) return true;
-  const wrapped = function createUserContext(this: unknown, ...args: unknown[]) {
-    const context = original.apply(this, args);
+  if ((original as { __wrapped?: boolean }).__wrapped === true) return true;
+  // On the hot path of every request: a plain try/catch, no closures per call.
+  const wrapped = function createUserContext(this: unknown, userId?: unknown, attributes?: unknown) {
+    // biome-ignore lint/complexity/noArguments: forwards exactly what the application passed.
+    const context = original.apply(this, arguments as unknown as [unknown, unknown]);
     if (context) {
-      safeExecuteInTheMiddle(
-        () => {
-          const userId = typeof args[0] === 'string' ? args[0] : (context as UserContextLike).getUserId?.();
-          const segments = typeof userId === 'string' ? lookup(userId) : undefined;
-          if (segments) qualifyUserContext(context, segments);
-        },
-        () => {},
-        true,
-      );
+      try {
+        const id = typeof userId === 'string' ? userId : (context as UserContextLike).getUserId?.();
+        const segments = typeof id === 'string' ? lookup(id) : undefined;
+        if (segments !== undefined) qualifyUserContext(context, segments);
+      } catch {
+        // the context is returned as the SDK made it
+      }
     }
+    void attributes;
     return context;
   };
+  // The markers shimmer and @opentelemetry/instrumentation's isWrapped() read.
   Object.defineProperties(wrapped, {
     __original: { value: original, configurable: true },
     __wrapped: { value: true, configurable: true },
-    __unwrap: { value: () => Object.assign(target, { createUserContext: original }), configurable: true },
+    __unwrap: {
+      value: () => {
+        if (target.createUserContext === wrapped) target.createUserContext = original;
+      },
+      configurable: true,
+    },
   });
   target.createUserContext = wrapped;
   return true;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -227,15 +227,20 @@ describe('the file store on disk', () => {
     const path = join(dir, 'persist.json');
     const first = new FileCohortStore(path);
     const receiver = await startReceiver({ store: first });
+    await post(receiver.url, webhook('members', ['old'], { session: 'p0', cohortId: 7 }));
     await post(receiver.url, webhook('members', ['a', 'b'], { session: 'p1', page: 1, total: 2 }));
     await receiver.close();
     await first.close();
-    expect(JSON.parse(readFileSync(path, 'utf8')).format).toBe('optimizely-mixpanel-cohorts');
+    const saved = JSON.parse(readFileSync(path, 'utf8'));
+    expect(saved.format).toBe('optimizely-mixpanel-cohorts');
+    expect(saved.cohorts['7'].members).toEqual(['old']);
     // A new process finishes the sync whose first page the old one kept.
     const second = new FileCohortStore(path);
     const again = await startReceiver({ store: second });
     await post(again.url, webhook('members', ['c'], { session: 'p1', page: 2, total: 2 }));
     expect((await second.members('1001')).sort()).toEqual(['a', 'b', 'c']);
+    expect(await second.members('7')).toEqual(['old']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     await again.close();
     await second.close();
   });
