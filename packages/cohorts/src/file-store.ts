@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { applyRequest, type SyncSteps } from './sync.js';
 import type { ApplyResult, CohortInfo, CohortRequest, CohortStore } from './types.js';
@@ -73,6 +73,26 @@ export class FileCohortStore implements CohortStore, SyncSteps {
   async members(cohortId: string): Promise<string[]> {
     await this.load();
     return this.state.cohorts[cohortId]?.members.slice() ?? [];
+  }
+
+  snapshotSync(): Array<CohortInfo & { members: string[] }> {
+    try {
+      const s = statSync(this.path);
+      const signature = `${s.ino}:${s.size}:${s.mtimeMs}`;
+      if (signature !== this.signature) {
+        this.state = this.parse(readFileSync(this.path, 'utf8'));
+        this.signature = signature;
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return Object.entries(this.state.cohorts).map(([id, c]) => ({
+      id,
+      name: c.name,
+      version: c.version,
+      count: c.members.length,
+      members: c.members.slice(),
+    }));
   }
 
   watch(onChange: () => void): () => void {
@@ -165,6 +185,12 @@ export class FileCohortStore implements CohortStore, SyncSteps {
 
   // --- file handling ---
 
+  private parse(text: string): FileState {
+    const parsed = JSON.parse(text) as FileState;
+    if (parsed?.format !== FORMAT) throw new Error(`${this.path} is not a cohort store file`);
+    return { ...emptyState(), ...parsed };
+  }
+
   private get stagingDir(): string {
     return `${this.path}.staging`;
   }
@@ -205,9 +231,7 @@ export class FileCohortStore implements CohortStore, SyncSteps {
         if (signature === 'missing') {
           this.state = emptyState();
         } else {
-          const parsed = JSON.parse(await fs.readFile(this.path, 'utf8')) as FileState;
-          if (parsed?.format !== FORMAT) throw new Error(`${this.path} is not a cohort store file`);
-          this.state = { ...emptyState(), ...parsed };
+          this.state = this.parse(await fs.readFile(this.path, 'utf8'));
         }
         this.signature = signature;
       } finally {

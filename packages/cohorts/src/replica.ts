@@ -50,6 +50,7 @@ export class CohortReplica {
     private readonly options: CohortReplicaOptions = {},
   ) {
     this.onError = options.onError ?? (() => {});
+    this.loadSync();
     this.stopWatching = store.watch(() => void this.refresh());
     this.firstLoad = this.refresh();
     const meter = options.meter ?? metrics.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
@@ -113,6 +114,24 @@ export class CohortReplica {
 
   private segmentOf(id: string, name: string): string {
     return this.options.segments?.[id] ?? segmentName(name);
+  }
+
+  /** A store that can read synchronously (a local file) fills the replica before the first user context. */
+  private loadSync(): void {
+    if (!this.store.snapshotSync) return;
+    try {
+      for (const cohort of this.store.snapshotSync()) {
+        const segment = this.segmentOf(cohort.id, cohort.name);
+        this.update(
+          cohort.id,
+          { name: cohort.name, segment, version: cohort.version, count: cohort.members.length },
+          cohort.members,
+        );
+      }
+      if (this.loaded.size > 0) this.versionSeen++;
+    } catch (error) {
+      this.onError(error as Error);
+    }
   }
 
   private async load(): Promise<void> {

@@ -52,6 +52,12 @@ export interface CohortStore {
   watch(onChange: () => void): () => void;
   /** Releases connections, timers and file handles. */
   close(): Promise<void>;
+  /**
+   * Optional: every cohort with its members, read synchronously. Stores that
+   * can (a local file) let a replica start complete, before the first user
+   * context is created.
+   */
+  snapshotSync?(): Array<CohortInfo & { members: string[] }>;
 }
 
 /** A store request that cannot be satisfied now; the receiver answers 503 so Mixpanel retries. */

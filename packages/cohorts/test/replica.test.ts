@@ -120,6 +120,18 @@ describe.each(['file', 'redis'] as const)('CohortReplica on the %s store', (kind
   });
 });
 
+describe('CohortReplica on a file', () => {
+  it('is complete as soon as it is constructed: the file is read synchronously once', async () => {
+    const path = join(dir, 'sync.json');
+    const writer = new FileCohortStore(path);
+    await writer.apply(request('members', '1', 'Power Users', ['u1']));
+    const replica = new CohortReplica(new FileCohortStore(path));
+    expect(replica.segmentsFor('u1')).toEqual(['mixpanel_power_users']);
+    await replica.ready();
+    replica.close();
+  });
+});
+
 describe('CohortReplica when the store fails', () => {
   it('keeps serving what it had and reports the error', async () => {
     const own = await startRedis();
