@@ -18,7 +18,8 @@ Options:
   --port N              port to listen on (0: any free port; the URL is printed first)
   --host ADDR           address to listen on (default 127.0.0.1; 0.0.0.0 behind your TLS proxy)
   --store LOCATION      a file path (one JSON file, written atomically) or redis://host:port
-  --auth USER:PASSWORD  Basic auth Mixpanel must send (or MIXPANEL_COHORT_RECEIVER_AUTH)
+  --auth USER:PASSWORD  Basic auth Mixpanel must send (or MIXPANEL_COHORT_RECEIVER_AUTH);
+                        required beyond loopback unless --no-auth
   --max-body-bytes N    larger requests get 413 (default ${DEFAULT_MAX_BODY_BYTES})
   --help                this text
 `;
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
         store: { type: 'string' },
         auth: { type: 'string' },
         'max-body-bytes': { type: 'string' },
+        'no-auth': { type: 'boolean' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -57,6 +59,11 @@ async function main(): Promise<void> {
   if (!Number.isInteger(maxBody) || maxBody < 1) fail('--max-body-bytes must be a positive integer');
   const auth = (values.auth as string | undefined) ?? process.env.MIXPANEL_COHORT_RECEIVER_AUTH;
   if (auth !== undefined && (!auth.includes(':') || auth.startsWith(':'))) fail('--auth must be user:password');
+  const host = values.host as string;
+  const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+  if (!auth && !loopback && !values['no-auth']) {
+    fail(`--auth is required when listening on ${host} (or --no-auth to accept anyone's cohorts)`);
+  }
 
   let lastError = 0;
   const store = openCohortStore(location, {
@@ -94,7 +101,6 @@ async function main(): Promise<void> {
     handler(req, res);
   });
   server.requestTimeout = 60_000;
-  const host = values.host as string;
   server.listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -225,14 +225,19 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
       redis.hExists(this.key('versions'), cohortId),
       redis.hGet(names, cohortId),
     ]);
-    let changed = known !== 1 || (name !== undefined && name !== oldName);
-    for (let i = 0; i < members.length; i += CHUNK) {
-      const slice = members.slice(i, i + CHUNK);
-      const n = add ? await redis.sAdd(target, slice) : await redis.sRem(target, slice);
-      changed ||= Number(n) > 0;
+    let changed = Number(known) !== 1 || (name !== undefined && name !== oldName);
+    for (let i = 0; i < members.length && !changed; i += CHUNK) {
+      const present = await redis.smIsMember(target, members.slice(i, i + CHUNK));
+      changed = present.some((p) => (Number(p) === 1) !== add);
     }
     if (changed) {
+      // The membership change and the version bump land together: no reader can miss it.
       const multi = redis.multi();
+      for (let i = 0; i < members.length; i += CHUNK) {
+        const slice = members.slice(i, i + CHUNK);
+        if (add) multi.sAdd(target, slice);
+        else multi.sRem(target, slice);
+      }
       if (name !== undefined) multi.hSet(names, cohortId, name);
       else multi.hSetNX(names, cohortId, cohortId);
       await multi.hIncrBy(this.key('versions'), cohortId, 1).incr(this.key('version')).exec();

@@ -59,6 +59,9 @@ describe('mixpanel-cohort-receiver', () => {
     const code = await new Promise((resolve) => proc.child.on('exit', resolve));
     expect(code).toBe(2);
     expect(proc.stderr()).toMatch(/--port must be 0-65535[\s\S]*Usage: mixpanel-cohort-receiver/);
+    const open = receiver('--port', '0', '--host', '0.0.0.0', '--store', join(dir, 'x.json'));
+    expect(await new Promise((resolve) => open.child.on('exit', resolve))).toBe(2);
+    expect(open.stderr()).toMatch(/--auth is required when listening on 0\.0\.0\.0/);
     const help = receiver('--help');
     expect(await help.nextLine()).toMatch(/^Usage: mixpanel-cohort-receiver --port N --store/);
   });

@@ -116,8 +116,11 @@ describe.each(['file', 'redis'] as const)('receiver on the %s store', (kind) => 
       status: 200,
       body: { action: 'add_members', status: 'success' },
     });
+    const version = (await store.cohorts())[0]?.version;
     await send(webhook('add_members', ['c', 'd'], { session: 'd1' }));
     expect(await members()).toEqual(['a', 'b', 'c', 'd']);
+    // Re-sent, it changes nothing: replicas are not made to reload.
+    expect((await store.cohorts())[0]?.version).toBe(version);
     expect((await send(webhook('remove_members', ['a', 'c', 'nobody'], { session: 'd2' }))).body).toEqual({
       action: 'remove_members',
       status: 'success',
