@@ -26,7 +26,7 @@ describe('mixpanel-cohort-receiver', () => {
   it('prints its URL first with --port 0, and a restarted receiver on the file store keeps its cohorts', async () => {
     const path = join(dir, 'cohorts.json');
     const first = receiver('--port', '0', '--store', path, '--auth', 'mixpanel:pw');
-    const url = await first.nextLine();
+    const url = await first.nextLine(60_000);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect((await post(url, webhook('members', ['a', 'b'], { session: 's1' }), 'mixpanel:pw')).status).toBe(200);
     // A sync in progress when the receiver stops.
@@ -34,25 +34,25 @@ describe('mixpanel-cohort-receiver', () => {
     expect(await first.stop()).toBe(0);
 
     const second = receiver('--port', '0', '--store', path, '--auth', 'mixpanel:pw');
-    const url2 = await second.nextLine();
+    const url2 = await second.nextLine(60_000);
     expect((await post(url2, webhook('add_members', ['c']), 'mixpanel:pw')).status).toBe(200);
     expect((await new FileCohortStore(path).members('1001')).sort()).toEqual(['a', 'b', 'c']);
     // The page kept from before the restart completes its sync.
     await post(url2, webhook('members', ['n2'], { session: 's2', page: 2, total: 2 }), 'mixpanel:pw');
     expect((await new FileCohortStore(path).members('1001')).sort()).toEqual(['n1', 'n2']);
     expect((await post(url2, webhook('add_members', ['x']), 'mixpanel:bad')).status).toBe(401);
-  });
+  }, 90_000);
 
   it('takes the credentials from MIXPANEL_COHORT_RECEIVER_AUTH and answers a health check', async () => {
     const proc = spawnNode([BIN, '--port', '0', '--store', join(dir, 'env.json')], {
       env: { ...process.env, MIXPANEL_COHORT_RECEIVER_AUTH: 'user:from-env' },
     });
     running.push(proc);
-    const url = await proc.nextLine();
+    const url = await proc.nextLine(60_000);
     expect((await post(url, webhook('add_members', ['x']))).status).toBe(401);
     expect((await post(url, webhook('add_members', ['x']), 'user:from-env')).status).toBe(200);
     expect((await fetch(`${url}healthz`)).status).toBe(200);
-  });
+  }, 90_000);
 
   it('explains a bad command line and exits 2', async () => {
     const proc = receiver('--store', join(dir, 'x.json'));
@@ -63,8 +63,8 @@ describe('mixpanel-cohort-receiver', () => {
     expect(await new Promise((resolve) => open.child.on('exit', resolve))).toBe(2);
     expect(open.stderr()).toMatch(/--auth is required when listening on 0\.0\.0\.0/);
     const help = receiver('--help');
-    expect(await help.nextLine()).toMatch(/^Usage: mixpanel-cohort-receiver --port N --store/);
-  });
+    expect(await help.nextLine(60_000)).toMatch(/^Usage: mixpanel-cohort-receiver --port N --store/);
+  }, 90_000);
 
   it('exits 1 when Redis cannot be reached', async () => {
     const proc = receiver('--port', '0', '--store', 'redis://127.0.0.1:1');

@@ -102,6 +102,7 @@ export class CohortTargeting {
   private readonly replica: CohortReplica;
   /** Rule segments of every instrumented client's datafile (merged: flag keys are project-wide). */
   private rules = new Map<string, Map<string, string[]>>();
+  private readonly clients = new WeakSet<object>();
 
   constructor(
     readonly config: CohortTargetingConfig,
@@ -147,13 +148,21 @@ export class CohortTargeting {
     return this.replica.version;
   }
 
-  /** Wraps the client's `createUserContext`; `enabled` is asked on every call. */
-  instrument(client: unknown, enabled: () => boolean, configUpdateType: string): boolean {
+  /**
+   * Wraps the client's `createUserContext` (once) with `lookup`, which the
+   * instrumentation points at its current replica, and reads the segments the
+   * client's rules name. Idempotent.
+   */
+  instrument(
+    client: unknown,
+    lookup: (userId: string) => readonly string[] | undefined,
+    configUpdateType: string,
+  ): boolean {
+    if (!client || typeof client !== 'object') return false;
+    if (this.clients.has(client)) return true;
+    if (!instrumentUserContexts(client, lookup)) return false;
+    this.clients.add(client);
     const c = client as ClientLike;
-    const wrapped = instrumentUserContexts(client, (userId) =>
-      enabled() ? this.replica.segmentsFor(userId) : undefined,
-    );
-    if (!wrapped) return false;
     this.readRules(c);
     try {
       c.notificationCenter?.addNotificationListener(configUpdateType, () => this.readRules(c));
@@ -223,14 +232,23 @@ export function cohortConfig(option: string | CohortTargetingConfig | undefined)
   return config;
 }
 
-/** Parses `OPTIMIZELY_MIXPANEL_COHORT_SEGMENTS` (`<cohort id>=<segment>,...`). */
-export function parseSegmentMap(name: string, value: string | undefined): Record<string, string> | undefined {
+/**
+ * Parses `OPTIMIZELY_MIXPANEL_COHORT_SEGMENTS` (`<cohort id>=<segment>,...`).
+ * Never throws: an invalid value is reported through `warn` (by name, never
+ * echoing the value) and ignored, so cohorts keep their default names.
+ */
+export function parseSegmentMap(
+  name: string,
+  value: string | undefined,
+  warn: (message: string) => void,
+): Record<string, string> | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const map: Record<string, string> = {};
   for (const entry of value.split(',')) {
     const [id, segment, extra] = entry.split('=').map((s) => s.trim());
     if (!id || !segment || extra !== undefined) {
-      throw new TypeError(`${name} must be <cohort id>=<segment>[,...]; got ${JSON.stringify(entry.trim())}`);
+      warn(`${name} must be <cohort id>=<segment>[,...]; its value is ignored and cohorts are named mixpanel_<name>`);
+      return undefined;
     }
     map[id] = segment;
   }

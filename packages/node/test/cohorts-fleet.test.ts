@@ -19,7 +19,7 @@ async function startApp(fixture: 'sdk5' | 'sdk6'): Promise<LineProcess> {
     cwd: FIXTURES[fixture],
     env: { PATH: process.env.PATH, DATAFILE, OPTIMIZELY_MIXPANEL_COHORTS: redis.url },
   });
-  expect(await app.nextLine()).toBe('ready');
+  expect(await app.nextLine(90_000)).toBe('ready'); // starting Node with the preload is slow on a loaded machine
   return app;
 }
 
@@ -63,9 +63,9 @@ async function bothReach(user: string, expected: string, since: number, deadline
 beforeAll(async () => {
   redis = await startRedis();
   receiver = spawnNode([RECEIVER, '--port', '0', '--store', redis.url, '--auth', AUTH]);
-  receiverUrl = await receiver.nextLine();
+  receiverUrl = await receiver.nextLine(90_000);
   [apps.sdk5, apps.sdk6] = await Promise.all([startApp('sdk5'), startApp('sdk6')]);
-});
+}, 120_000);
 afterAll(async () => {
   await Promise.all([apps.sdk5?.stop(), apps.sdk6?.stop(), receiver?.stop()]);
   await redis?.stop();
