@@ -20,16 +20,16 @@ const COHORTS = 20;
 const PER_COHORT = 50_000;
 const cohortIds = Array.from({ length: COHORTS }, (_, c) => String(1000 + c));
 const memberId = (c, i) => `user-${c}-${i}`;
-const membersOf = (c) => Array.from({ length: PER_COHORT }, (_, i) => memberId(c, i));
+const membersOf = (c, perCohort = PER_COHORT) => Array.from({ length: perCohort }, (_, i) => memberId(c, i));
 
 /** The smallest store that satisfies CohortReplica: the figures are the replica's alone. */
-function memoryStore() {
+function memoryStore(perCohort = PER_COHORT) {
   return {
     async cohorts() {
-      return cohortIds.map((id, c) => ({ id, name: `Cohort ${c}`, version: 1, count: PER_COHORT }));
+      return cohortIds.map((id, c) => ({ id, name: `Cohort ${c}`, version: 1, count: perCohort }));
     },
     async members(id) {
-      return membersOf(cohortIds.indexOf(id));
+      return membersOf(cohortIds.indexOf(id), perCohort);
     },
     watch: () => () => {},
     async apply() {},
@@ -77,14 +77,23 @@ function perSecond(client, users, ops) {
 }
 const rows = [];
 const SKIP_STORES = process.env.BENCH_COHORTS_SKIP_STORES === '1';
-for (const name of ['optimizely-sdk-v6', 'optimizely-sdk-v5']) {
+// The same with 1000 members (50 per cohort): what the lookup costs when the table fits in cache.
+const small = new CohortReplica(memoryStore(50));
+await small.ready();
+const smallMembers = Array.from({ length: 1000 }, (_, i) => memberId(i % COHORTS, i % 50));
+const variants = [
+  ['optimizely-sdk-v6', replica, memberUsers, '1 000 000'],
+  ['optimizely-sdk-v5', replica, memberUsers, '1 000 000'],
+  ['optimizely-sdk-v6', small, smallMembers, '1 000'],
+];
+for (const [name, index, members, size] of variants) {
   const sdk = require(name);
   const plain = createClient(sdk);
   const wrapped = createClient(sdk);
-  instrumentUserContexts(wrapped, (id) => replica.segmentsFor(id));
-  if (!wrapped.createUserContext(memberUsers[0]).qualifiedSegments?.length) throw new Error('not qualified');
+  instrumentUserContexts(wrapped, (id) => index.segmentsFor(id));
+  if (!wrapped.createUserContext(members[0]).qualifiedSegments?.length) throw new Error('not qualified');
   for (const [who, users] of [
-    ['cohort members', memberUsers],
+    ['cohort members', members],
     ['non-members', otherUsers],
   ]) {
     perSecond(plain, users, 20_000);
@@ -102,6 +111,7 @@ for (const name of ['optimizely-sdk-v6', 'optimizely-sdk-v5']) {
     const [q1, q3] = quartiles(ratios);
     rows.push({
       SDK: name === 'optimizely-sdk-v6' ? '6.6.1' : '5.4.1',
+      'members in replica': size,
       users: who,
       'uninstrumented calls/s': Math.round(median(base)),
       'time vs uninstrumented': `${median(ratios).toFixed(2)}x`,
@@ -111,6 +121,7 @@ for (const name of ['optimizely-sdk-v6', 'optimizely-sdk-v5']) {
   plain.close();
   wrapped.close();
 }
+small.close();
 replica.close();
 
 function report(applyRows) {
