@@ -38,6 +38,7 @@ export class CohortReplica {
   /** Interned segment lists, by their joined names. */
   private readonly lists = new Map<string, readonly string[]>();
   private readonly stopWatching: () => void;
+  private readonly stopObserving: () => void;
   private refreshing: Promise<void> | undefined;
   private again = false;
   private closed = false;
@@ -58,11 +59,13 @@ export class CohortReplica {
       description: 'Members of each Mixpanel cohort in the local replica',
       unit: '{member}',
     });
-    gauge.addCallback((result: ObservableResult<Attributes>) => {
+    const observe = (result: ObservableResult<Attributes>) => {
       for (const [id, cohort] of this.loaded) {
         result.observe(cohort.count, { [ATTR_MIXPANEL_COHORT_ID]: id, [ATTR_OPTIMIZELY_SEGMENT]: cohort.segment });
       }
-    });
+    };
+    gauge.addCallback(observe);
+    this.stopObserving = () => gauge.removeCallback(observe);
   }
 
   /** The segments of a user, or undefined when the user is in no cohort. Synchronous and allocation-free. */
@@ -110,6 +113,7 @@ export class CohortReplica {
   close(): void {
     this.closed = true;
     this.stopWatching();
+    this.stopObserving();
   }
 
   private segmentOf(id: string, name: string): string {
