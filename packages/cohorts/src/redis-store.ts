@@ -136,7 +136,8 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
       this.client
         .get(this.key('version'))
         .then((version) => {
-          if (lastVersion !== undefined && version !== lastVersion) onChange();
+          // The first answer counts as a change too: a read that failed before Redis was reachable is retried.
+          if (version !== lastVersion) onChange();
           lastVersion = version;
         })
         .catch((error: Error) => this.onError(error))

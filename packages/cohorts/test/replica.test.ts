@@ -132,6 +132,24 @@ describe('CohortReplica on a file', () => {
   });
 });
 
+describe('CohortReplica started before Redis answers', () => {
+  it('loads once the connection is up, without waiting for a change', async () => {
+    const writer = new RedisCohortStore({ url: redis.url, keyPrefix: 'early:' });
+    await writer.ready();
+    await writer.apply(request('members', '1', 'Power Users', ['u1']));
+    // Constructed at once: the first read fails (not connected yet) and must be retried.
+    const errors: Error[] = [];
+    const store = new RedisCohortStore({ url: redis.url, keyPrefix: 'early:' });
+    const replica = new CohortReplica(store, { onError: (e) => errors.push(e) });
+    await replica.ready();
+    expect(errors.map((e) => e.message)).toEqual(['Redis is not connected']);
+    await waitFor(() => replica.segmentsFor('u1') !== undefined, 'the replica to load after connecting');
+    replica.close();
+    await store.close();
+    await writer.close();
+  });
+});
+
 describe('CohortReplica when the store fails', () => {
   it('keeps serving what it had and reports the error', async () => {
     const own = await startRedis();
