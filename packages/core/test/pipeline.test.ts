@@ -69,13 +69,13 @@ describe('DecisionPipeline: exposures', () => {
   });
 
   it('two processes deciding the same within a minute send the same time and $insert_id (server render, then hydration)', () => {
-    const server = normalizer({}, { now: T0 + 1_250 }).handle(flag()).exposure;
-    const browser = normalizer({}, { now: T0 + 41_900 }).handle(flag()).exposure;
+    const server = makePipeline({}, { now: T0 + 1_250 }).handle(flag()).exposure;
+    const browser = makePipeline({}, { now: T0 + 41_900 }).handle(flag()).exposure;
     expect(server?.events[0]?.properties.time).toBe(T0);
     expect(browser?.events[0]?.properties).toMatchObject({ time: T0, $insert_id: server?.insertId });
     // The exposure keeps its exact moment for telemetry.
     expect(browser?.timestamp).toBe(T0 + 41_900);
-    const nextMinute = normalizer({}, { now: T0 + 61_000 }).handle(flag()).exposure;
+    const nextMinute = makePipeline({}, { now: T0 + 61_000 }).handle(flag()).exposure;
     expect(nextMinute?.events[0]?.properties.time).toBe(T0 + 60_000);
   });
 
