@@ -50,6 +50,13 @@ export class RecordBuilder {
   private readonly allowlist: readonly string[];
   /** Profile property names by flag key (null: the key cannot be a property name). */
   private readonly names = new Map<string, string | null>();
+  /**
+   * Property values of datafile strings (flag, rule and variation keys; prefixed ids) by their
+   * source: the same few for every user, and repairing and measuring them was a fifth of an exposure.
+   */
+  private readonly values = new Map<string, string>();
+  private readonly experimentIds = new Map<string, string>();
+  private readonly variationIds = new Map<string, string>();
 
   constructor(format: EventFormat, eventName: string, prefix: string, allowlist: readonly string[]) {
     this.format = format;
@@ -75,9 +82,9 @@ export class RecordBuilder {
 
   events(input: EventInput): MixpanelEvent[] {
     const { decision: d, distinctId, time, insertId } = input;
-    const flag = propertyValue(d.flagKey);
-    const variation = propertyValue(input.variationKey);
-    const rule = propertyValue(input.ruleKey);
+    const flag = this.value(d.flagKey);
+    const variation = this.value(input.variationKey);
+    const rule = this.value(input.ruleKey);
     const attributes = this.allowlist.length > 0 ? this.pick(input.attributes) : undefined;
     const events: MixpanelEvent[] = [];
     if (this.format !== 'experiment_started') {
@@ -91,8 +98,8 @@ export class RecordBuilder {
         enabled: d.enabled,
       };
       // Letter prefixes keep 11+ digit ids from being flagged as card numbers.
-      if (d.experimentId !== undefined) properties.experiment_id = propertyValue(`exp_${d.experimentId}`);
-      if (d.variationId !== undefined) properties.variation_id = propertyValue(`var_${d.variationId}`);
+      if (d.experimentId !== undefined) properties.experiment_id = cached(this.experimentIds, 'exp_', d.experimentId);
+      if (d.variationId !== undefined) properties.variation_id = cached(this.variationIds, 'var_', d.variationId);
       if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
       if (attributes) Object.assign(properties, attributes);
       events.push({ event: this.eventName, properties });
@@ -113,6 +120,10 @@ export class RecordBuilder {
     return events;
   }
 
+  private value(s: string): string {
+    return cached(this.values, '', s);
+  }
+
   private pick(source: unknown): Record<string, PropertyValue> | undefined {
     if (source === null || typeof source !== 'object') return undefined;
     let picked: Record<string, PropertyValue> | undefined;
@@ -129,6 +140,17 @@ export class RecordBuilder {
     }
     return picked;
   }
+}
+
+/** `propertyValue(prefix + s)`, remembered by `s`; the cap only guards against hostile input. */
+function cached(cache: Map<string, string>, prefix: string, s: string): string {
+  let value = cache.get(s);
+  if (value === undefined) {
+    value = propertyValue(prefix + s);
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(s, value);
+  }
+  return value;
 }
 
 /** A usable event or property name: a non-empty, well-formed string of at most 255 characters. */

@@ -243,6 +243,20 @@ describe('DecisionPipeline: skip rules', () => {
     expect(Buffer.from(JSON.stringify(exposure?.events)).toString()).toBe(JSON.stringify(exposure?.events));
   });
 
+  it('gives every later user the same repaired values, and keeps keys and prefixed ids apart', () => {
+    const n = normalizer();
+    for (const user of ['u1', 'u2']) {
+      const payload = flag({ variationKey: 'a\uD800', ruleKey: '7', experimentId: '7', variationId: 'a\uD800' }, user);
+      const properties = n.handle(payload).exposure?.events[0]?.properties;
+      expect(properties).toMatchObject({
+        variation_key: 'a\uFFFD',
+        rule_key: '7',
+        experiment_id: 'exp_7',
+        variation_id: 'var_a\uFFFD',
+      });
+    }
+  });
+
   it('skips ruleless decisions unless asked, then reports the variation as off', () => {
     const payload = flag({ ruleKey: null, variationKey: null, enabled: false });
     const skipped = normalizer().handle(payload);
