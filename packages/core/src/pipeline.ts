@@ -15,6 +15,13 @@ import type {
   TraceSpan,
 } from './types.js';
 
+/**
+ * Exposure events carry the minute they happened in, not the millisecond: a page
+ * rendered on the server and hydrated in the browser decides twice, and both sides
+ * then send the same (event, time, distinct_id, $insert_id), which Mixpanel keeps once.
+ */
+const EVENT_TIME_STEP_MS = 60_000;
+
 const EVENT_FORMATS: readonly EventFormat[] = ['experiment_viewed', 'experiment_started', 'both'];
 const ROLLOUT_MODES: readonly RolloutMode[] = ['event', 'profile', 'off'];
 const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
@@ -146,7 +153,7 @@ export class DecisionPipeline {
         distinctId,
         variationKey,
         ruleKey,
-        time: timestamp,
+        time: timestamp - (timestamp % EVENT_TIME_STEP_MS),
         insertId,
         attributes: (notification as { attributes?: unknown }).attributes,
         traceId: traceId && TRACE_ID.test(traceId) ? traceId : undefined,

@@ -322,7 +322,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     });
     if (!early) return;
     state.warnedEarly = true;
-    diag.warn(
+    this.log.warn(
       `${SDK} was loaded before ${PACKAGE_NAME} was enabled: clients created before now get no Mixpanel exposures. ` +
         `With the preload, put \`--require ${PACKAGE_NAME}/register\` (or --import for ESM) before any other preload that loads the SDK; ` +
         'with your own NodeSDK, call sdk.start() before the first require or import of the SDK, or pass each early client to instrumentation.instrumentClient(client).',
