@@ -57,6 +57,9 @@ export class RecordBuilder {
   private readonly values = new Map<string, string>();
   private readonly experimentIds = new Map<string, string>();
   private readonly variationIds = new Map<string, string>();
+  /** `$set` of a profile update by property name, then value: copied, never shared. */
+  private readonly profileSets = new Map<string, Map<string, Record<string, string>>>();
+  private profileSetCount = 0;
 
   constructor(format: EventFormat, eventName: string, prefix: string, allowlist: readonly string[]) {
     this.format = format;
@@ -118,6 +121,32 @@ export class RecordBuilder {
       events.push({ event: '$experiment_started', properties });
     }
     return events;
+  }
+
+  /**
+   * A fresh `{ [name]: value }` for a profile update's `$set`. Copying a
+   * remembered object is a third of the cost of a computed-key literal, and
+   * like it defines an own property even for `__proto__`.
+   */
+  profileSet(name: string, value: string): Record<string, string> {
+    let byValue = this.profileSets.get(name);
+    let template = byValue?.get(value);
+    if (template === undefined) {
+      // Names and values come from the datafile; the cap only guards against hostile input.
+      if (this.profileSetCount >= 10_000) {
+        this.profileSets.clear();
+        this.profileSetCount = 0;
+        byValue = undefined;
+      }
+      if (byValue === undefined) {
+        byValue = new Map();
+        this.profileSets.set(name, byValue);
+      }
+      template = { [name]: value };
+      byValue.set(value, template);
+      this.profileSetCount++;
+    }
+    return { ...template };
   }
 
   private value(s: string): string {

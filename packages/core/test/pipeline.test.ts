@@ -69,13 +69,13 @@ describe('DecisionPipeline: exposures', () => {
   });
 
   it('two processes deciding the same within a minute send the same time and $insert_id (server render, then hydration)', () => {
-    const server = normalizer({}, { now: T0 + 1_250 }).handle(flag()).exposure;
-    const browser = normalizer({}, { now: T0 + 41_900 }).handle(flag()).exposure;
+    const server = makePipeline({}, { now: T0 + 1_250 }).handle(flag()).exposure;
+    const browser = makePipeline({}, { now: T0 + 41_900 }).handle(flag()).exposure;
     expect(server?.events[0]?.properties.time).toBe(T0);
     expect(browser?.events[0]?.properties).toMatchObject({ time: T0, $insert_id: server?.insertId });
     // The exposure keeps its exact moment for telemetry.
     expect(browser?.timestamp).toBe(T0 + 41_900);
-    const nextMinute = normalizer({}, { now: T0 + 61_000 }).handle(flag()).exposure;
+    const nextMinute = makePipeline({}, { now: T0 + 61_000 }).handle(flag()).exposure;
     expect(nextMinute?.events[0]?.properties.time).toBe(T0 + 60_000);
   });
 
@@ -255,7 +255,7 @@ describe('DecisionPipeline: skip rules', () => {
   });
 
   it('gives every later user the same repaired values, and keeps keys and prefixed ids apart', () => {
-    const n = normalizer();
+    const n = makePipeline();
     for (const user of ['u1', 'u2']) {
       const payload = flag({ variationKey: 'a\uD800', ruleKey: '7', experimentId: '7', variationId: 'a\uD800' }, user);
       const properties = n.handle(payload).exposure?.events[0]?.properties;
@@ -401,11 +401,24 @@ describe('DecisionPipeline: attributes and limits', () => {
 
   it('cannot be made to pollute prototypes through keys', () => {
     const n = makePipeline({ profilePropertyPrefix: '' });
-    const { exposure } = n.handle(flag({ flagKey: '__proto__', variationKey: 'polluted' }));
-    expect(Object.hasOwn(exposure?.profileUpdate.$set ?? {}, '__proto__')).toBe(true);
-    expect(Object.getPrototypeOf(exposure?.profileUpdate.$set)).toBe(Object.prototype);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(JSON.stringify(exposure?.profileUpdate.$set)).toBe('{"__proto__":"polluted"}');
+    // The second user's update is copied from the first one's: both must hold an own property.
+    for (const user of ['user-1', 'user-2']) {
+      const { exposure } = n.handle(flag({ flagKey: '__proto__', variationKey: 'polluted' }, user));
+      expect(Object.hasOwn(exposure?.profileUpdate.$set ?? {}, '__proto__')).toBe(true);
+      expect(Object.getPrototypeOf(exposure?.profileUpdate.$set)).toBe(Object.prototype);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(JSON.stringify(exposure?.profileUpdate.$set)).toBe('{"__proto__":"polluted"}');
+    }
+  });
+
+  it('gives each exposure a profile update of its own: changing one leaves the next alone', () => {
+    const n = makePipeline();
+    const first = n.handle(flag({}, 'user-1')).exposure;
+    if (!first) throw new Error('expected an exposure');
+    first.profileUpdate.$set['[Optimizely] checkout_redesign'] = 'changed by a hook';
+    first.profileUpdate.$set.extra = 'x';
+    const second = n.handle(flag({}, 'user-2')).exposure;
+    expect(second?.profileUpdate.$set).toEqual({ '[Optimizely] checkout_redesign': 'variation_a' });
   });
 });
 
