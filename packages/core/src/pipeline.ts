@@ -180,8 +180,7 @@ export class DecisionPipeline {
       insertId,
       profileProperty: { name: profileName, value: profileValue },
       events,
-      // A computed key defines an own property even for `__proto__`.
-      profileUpdate: { $distinct_id: distinctId, $set: { [profileName]: profileValue } },
+      profileUpdate: { $distinct_id: distinctId, $set: this.records.profileSet(profileName, profileValue) },
     };
     if (d.experimentId !== undefined) exposure.experimentId = d.experimentId;
     if (d.variationId !== undefined) exposure.variationId = d.variationId;
