@@ -4,6 +4,18 @@ export { isLoopbackHost, MIXPANEL_HOSTS, type MixpanelRegion, resolveApiHost } f
 export { parseRetryAfter, type RetryOptions } from './retry.js';
 export * as semconv from './semconv.js';
 export {
+  defaultSpoolDir,
+  projectFingerprint,
+  SPOOL_DROP_REASONS,
+  Spool,
+  type SpoolClaim,
+  type SpoolDropReason,
+  type SpoolOptions,
+  type SpoolRecord,
+  type SpoolStats,
+  type SpoolWriteResult,
+} from './spool.js';
+export {
   type Endpoint,
   FetchTransport,
   type ImportAuth,
