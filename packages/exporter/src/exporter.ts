@@ -19,6 +19,8 @@ import { resolveApiHost } from './hosts.js';
 import { redact } from './redact.js';
 import { parseRetryAfter, type ResolvedRetryOptions, resolveRetryOptions, retryDelayMs } from './retry.js';
 import * as semconv from './semconv.js';
+import type { SpoolRecord } from './spool.js';
+import { openSpoolLink, type PersistResult, type SpoolLink, type SpoolOutcome } from './spool-link.js';
 import { type Endpoint, FetchTransport, type ImportAuth, type Transport } from './transport.js';
 import { DROP_REASONS, type DropReason, type ExporterStats, type MixpanelExporterConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
@@ -36,10 +38,11 @@ interface QueuedRecord {
   link: SpanContext | undefined;
 }
 
-/** A record in a batch: its JSON and size are known. */
+/** A record in a batch: its JSON and size are known (and its value, for the spool: the JSON holds the token). */
 interface SerializedRecord {
   json: string;
   link: SpanContext | undefined;
+  value: object;
 }
 
 /** One queue per endpoint: events (`/track` or `/import`) and profile updates (`/engage`). */
@@ -51,6 +54,8 @@ class RecordQueue {
   enqueued = 0;
   settled = 0;
   sending = false;
+  /** The batch being delivered, written to the spool as a copy at exit. */
+  inFlight: SerializedRecord[] | undefined;
   constructor(
     readonly endpoint: Endpoint,
     readonly recordType: 'event' | 'profile',
@@ -118,6 +123,7 @@ export class MixpanelExporter {
   private readonly lastDropLog = new Map<DropReason, number>();
   private readonly skipAttributes = new Map<string, Attributes>();
   private readonly log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+  private readonly spool: SpoolLink<RecordQueue> | undefined;
 
   /** @throws TypeError on an invalid configuration (missing token, plain HTTP to a remote host, ...). */
   constructor(config: MixpanelExporterConfig) {
@@ -197,11 +203,19 @@ export class MixpanelExporter {
       skipped: {},
       pending: 0,
       requests: 0,
+      spooled: 0,
+      replayed: 0,
     };
+    this.spool = openSpoolLink(config, this.log, (q, count, outcome) => this.settleSpool(q, count, outcome));
 
     // Never keeps the process alive on its own; flush() and shutdown() hold it while they wait.
-    this.interval = setInterval(() => this.drainAll(), flushIntervalMs);
+    this.interval = setInterval(() => {
+      this.replay(false);
+      this.drainAll();
+    }, flushIntervalMs);
     this.interval.unref();
+    // What earlier processes left in the spool goes out first, without keeping this one alive.
+    if (this.spool) setTimeout(() => this.replay(false), 0).unref();
   }
 
   /**
@@ -259,6 +273,7 @@ export class MixpanelExporter {
    * alive while it waits.
    */
   flush(): Promise<ExporterStats> {
+    this.replay(true);
     const targets = this.queues.map((q) => q.enqueued);
     const done = new Promise<void>((resolve) => this.waiters.push({ targets, resolve }));
     for (const sleep of this.sleeps) sleep.timer.ref();
@@ -299,7 +314,11 @@ export class MixpanelExporter {
       for (const q of this.queues) {
         const items = q.items;
         q.items = [];
-        this.settle(q, items.length, 'shutdown');
+        this.undeliverable(
+          q,
+          items.map((i) => i.value),
+          'shutdown',
+        );
       }
       await flushed;
     }
@@ -309,12 +328,15 @@ export class MixpanelExporter {
   private enqueue(q: RecordQueue, value: object, link: SpanContext | undefined): boolean {
     q.enqueued++;
     if (this.closed) {
+      if (this.spool?.offer(q, value)) return true;
       this.settle(q, 1, 'shutdown');
       return false;
     }
     const pending = this.events.items.length + this.profiles.items.length;
     const pendingBytes = this.events.estimatedBytes + this.profiles.estimatedBytes;
     if (pending >= this.maxQueueSize || pendingBytes + q.meanBytes > this.maxQueueBytes) {
+      // An outage longer than the queue: to disk, replayed once Mixpanel answers again.
+      if (this.spool?.offer(q, value)) return true;
       this.settle(q, 1, 'queue_full');
       return false;
     }
@@ -343,7 +365,9 @@ export class MixpanelExporter {
     try {
       while (q.items.length > 0) {
         const batch = this.takeBatch(q);
+        q.inFlight = batch;
         if (batch.length > 0) await this.deliver(q, batch);
+        q.inFlight = undefined;
       }
     } catch (error) {
       this.log.error(`unexpected export failure: ${this.redact(String(error))}`);
@@ -378,7 +402,7 @@ export class MixpanelExporter {
       }
       if (batch.length > 0 && bytes + size > this.maxBatchBytes) break;
       q.meanBytes += (size - q.meanBytes) / 16;
-      batch.push({ json, link: item.link });
+      batch.push({ json, link: item.link, value: item.value });
       bytes += size;
       taken++;
     }
@@ -392,7 +416,11 @@ export class MixpanelExporter {
   private async deliver(q: RecordQueue, batch: SerializedRecord[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       if (this.abortController.signal.aborted) {
-        this.settle(q, batch.length, 'shutdown');
+        this.undeliverable(
+          q,
+          batch.map((r) => r.value),
+          'shutdown',
+        );
         return;
       }
       const outcome = await this.attempt(q, batch, attempt);
@@ -402,7 +430,13 @@ export class MixpanelExporter {
           if (outcome.rejected > 0) this.settle(q, outcome.rejected, 'rejected');
           return;
         case 'drop':
-          this.settle(q, batch.length, outcome.reason);
+          if (outcome.reason === 'shutdown')
+            this.undeliverable(
+              q,
+              batch.map((r) => r.value),
+              'shutdown',
+            );
+          else this.settle(q, batch.length, outcome.reason);
           return;
         case 'split': {
           if (batch.length === 1) {
@@ -416,7 +450,11 @@ export class MixpanelExporter {
         }
         case 'retry':
           if (attempt >= this.retry.maxAttempts) {
-            this.settle(q, batch.length, 'retries_exhausted');
+            this.undeliverable(
+              q,
+              batch.map((r) => r.value),
+              'retries_exhausted',
+            );
             return;
           }
           this.counts.retried += batch.length;
@@ -524,6 +562,76 @@ export class MixpanelExporter {
       if (Array.isArray(failed)) return { kind: 'ok', rejected: Math.min(records, failed.length) };
     }
     return { kind: 'drop', reason: 'rejected' };
+  }
+
+  /**
+   * Writes every record not yet delivered to the spool, synchronously: for a
+   * process `exit` listener (only synchronous work runs there) and the end of
+   * a Lambda invocation. Records in flight are written as copies. Without a
+   * spool nothing is written and `dropped.shutdown` counts what is pending.
+   */
+  persistSync(): PersistResult {
+    try {
+      if (!this.spool) {
+        const pending = this.stats().pending;
+        return { spooled: 0, dropped: pending > 0 ? { shutdown: pending } : {}, dir: undefined };
+      }
+      const inFlight = this.queues.flatMap((q) => (q.inFlight ? [{ q, values: q.inFlight.map((r) => r.value) }] : []));
+      return this.spool.persistSync(this.queues, inFlight);
+    } catch (error) {
+      this.log.error(`could not write pending records to the spool: ${this.redact(String(error))}`);
+      return { spooled: 0, dropped: { shutdown: this.stats().pending }, dir: this.spool?.spool.dir };
+    }
+  }
+
+  /** The spool folder in use, if any. */
+  get spoolDir(): string | undefined {
+    return this.spool?.spool.dir;
+  }
+
+  /**
+   * Records that cannot be delivered now (queue overflow, shutdown past its
+   * deadline, retries exhausted) go to the spool; without one they are dropped
+   * with `reason`.
+   */
+  private undeliverable(q: RecordQueue, values: readonly object[], reason: DropReason): void {
+    if (this.spool) this.spool.spill(q, values, reason);
+    else this.settle(q, values.length, reason);
+  }
+
+  /** Loads spooled records into the queues while they have room (always on flush, else only while delivery works). */
+  private replay(force: boolean): void {
+    if (!this.spool || this.closed || (!force && this.sleeps.size > 0)) return;
+    try {
+      const loaded = this.spool.replay(
+        () => this.events.items.length + this.profiles.items.length,
+        Math.ceil(this.maxQueueSize / 2),
+        (records: SpoolRecord[], release: () => void) => {
+          for (const record of records) {
+            const q = record.endpoint === 'engage' ? this.profiles : this.events;
+            q.enqueued++;
+            q.items.push({ value: record.value, link: undefined });
+          }
+          // The file goes once every record loaded from it is delivered, dropped or spooled again.
+          this.waiters.push({ targets: this.queues.map((q) => q.enqueued), resolve: release });
+        },
+      );
+      this.counts.replayed += loaded;
+      if (loaded > 0) this.drainAll();
+    } catch (error) {
+      this.log.error(`spool replay failed: ${this.redact(String(error))}`);
+    }
+  }
+
+  private settleSpool(q: RecordQueue, count: number, outcome: SpoolOutcome): void {
+    if (outcome !== 'spooled') {
+      this.settle(q, count, outcome);
+      return;
+    }
+    if (count <= 0) return;
+    q.settled += count;
+    this.counts.spooled += count;
+    this.checkWaiters();
   }
 
   /** Records `count` records of `q` as done: exported when no reason is given, else dropped. */
