@@ -1,4 +1,6 @@
 export { configFromEnv, ENVIRONMENT_VARIABLES } from './config.js';
+export { flush, shutdown } from './flush.js';
 export { OptimizelyMixpanelInstrumentation } from './instrumentation.js';
+export { LambdaHandlerInstrumentation, type LambdaHandlerInstrumentationConfig } from './lambda.js';
 export * from './semconv.js';
 export type { ContextIdPolicy, OptimizelyMixpanelInstrumentationConfig } from './types.js';

@@ -8,6 +8,7 @@ import { MixpanelExporter } from '@optimizely-mixpanel/exporter';
 import { ClientConfigCache } from './client-config.js';
 import { configFromEnv } from './config.js';
 import { DecisionHandler } from './decision-handler.js';
+import { track } from './lifecycle.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
@@ -117,6 +118,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       if (!center || typeof center.addNotificationListener !== 'function') return false;
 
       this.decisionHandler(); // the exporter (or the missing-token warning) comes with the first client
+      track(this); // its exposures survive exit, crash and signals, whichever way it was registered
       const types =
         sdk?.NOTIFICATION_TYPES ?? sdk?.enums?.NOTIFICATION_TYPES ?? sdk?.default?.enums?.NOTIFICATION_TYPES;
       const cache = new ClientConfigCache(client as Client);
