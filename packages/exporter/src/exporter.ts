@@ -269,17 +269,28 @@ export class MixpanelExporter {
 
   /**
    * Sends everything queued so far; resolves when each of those records is
-   * delivered or definitively dropped (retries included). Keeps the process
-   * alive while it waits.
+   * delivered, definitively dropped (retries included) or written to the
+   * spool. While delivery makes progress it also sends what the spool holds.
+   * Keeps the process alive while it waits.
    */
-  flush(): Promise<ExporterStats> {
-    this.replay(true);
+  async flush(): Promise<ExporterStats> {
+    for (;;) {
+      const exported = this.counts.exported;
+      this.replay(true);
+      await this.flushQueued();
+      // Another round only while the spool has more and Mixpanel takes records: never a loop in an outage.
+      if (!this.spool || this.closed || this.counts.exported === exported || !this.spool.spool.hasPending()) break;
+    }
+    return this.stats();
+  }
+
+  private flushQueued(): Promise<void> {
     const targets = this.queues.map((q) => q.enqueued);
     const done = new Promise<void>((resolve) => this.waiters.push({ targets, resolve }));
     for (const sleep of this.sleeps) sleep.timer.ref();
     this.drainAll();
     this.checkWaiters();
-    return done.then(() => this.stats());
+    return done;
   }
 
   /**

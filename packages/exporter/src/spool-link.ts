@@ -24,6 +24,7 @@ export interface PersistResult {
 
 /** Records waiting for an overflow write: at most this many, then they are dropped as `queue_full`. */
 const MAX_OVERFLOW_BUFFER = 20_000;
+const OVERFLOW_GATHER_MS = 100;
 
 /**
  * Connects an exporter's queues to its {@link Spool}: what the queues cannot
@@ -50,7 +51,8 @@ export class SpoolLink<Q extends SpoolableQueue> {
     this.overflow.push({ q, value });
     if (!this.writing) {
       this.writing = true;
-      setImmediate(() => void this.writeOverflow());
+      // Gathered for a moment: an outage at hundreds of records a second makes a few files, not hundreds.
+      setTimeout(() => void this.writeOverflow(), OVERFLOW_GATHER_MS);
     }
     return true;
   }
