@@ -27,11 +27,13 @@ export function startNode(
   fixture: keyof typeof FIXTURES,
   args: string[],
   env: Record<string, string | undefined>,
+  options: { uid?: number; gid?: number } = {},
 ): Started {
   const child = spawn(process.execPath, args, {
     cwd: FIXTURES[fixture],
     env: { PATH: process.env.PATH, DATAFILE: DATAFILE_PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...options,
   });
   let stdout = '';
   let stderr = '';
@@ -53,9 +55,10 @@ export function runNode(
   entry: string,
   preload: boolean,
   env: Record<string, string | undefined>,
+  options: { uid?: number; gid?: number } = {},
 ): Promise<Run> {
   const args = preload ? ['--require', '@optimizely-mixpanel/node/register', entry] : [entry];
-  return startNode(fixture, args, env).done;
+  return startNode(fixture, args, env, options).done;
 }
 
 /** A fresh folder under the temp folder, removed by the returned function. */
