@@ -36,6 +36,8 @@ const PROFILE_ATTRIBUTES = { [semconv.ATTR_MIXPANEL_RECORD_TYPE]: 'profile' };
 interface QueuedRecord {
   value: object;
   link: SpanContext | undefined;
+  /** Its number in the queue (1, 2, ...): flush() waits until every record up to a number has settled. */
+  seq: number;
 }
 
 /** A record in a batch: its JSON and size are known (and its value, for the spool: the JSON holds the token). */
@@ -43,6 +45,7 @@ interface SerializedRecord {
   json: string;
   link: SpanContext | undefined;
   value: object;
+  seq: number;
 }
 
 /** One queue per endpoint: events (`/track` or `/import`) and profile updates (`/engage`). */
@@ -120,6 +123,8 @@ export class MixpanelExporter {
   private waiters: Array<{ targets: number[]; resolve: () => void }> = [];
   private closed = false;
   private shutdownPromise: Promise<ExporterStats> | undefined;
+  /** flush() calls running: they load the spool themselves, round by round. */
+  private flushes = 0;
   private readonly lastDropLog = new Map<DropReason, number>();
   private readonly skipAttributes = new Map<string, Attributes>();
   private readonly log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
@@ -274,12 +279,17 @@ export class MixpanelExporter {
    * Keeps the process alive while it waits.
    */
   async flush(): Promise<ExporterStats> {
-    for (;;) {
-      const exported = this.counts.exported;
-      this.replay(true);
-      await this.flushQueued();
-      // Another round only while the spool has more and Mixpanel takes records: never a loop in an outage.
-      if (!this.spool || this.closed || this.counts.exported === exported || !this.spool.spool.hasPending()) break;
+    this.flushes++;
+    try {
+      for (;;) {
+        const exported = this.counts.exported;
+        this.replay(true);
+        await this.flushQueued();
+        // Another round only while the spool has more and Mixpanel takes records: never a loop in an outage.
+        if (!this.spool || this.closed || this.counts.exported === exported || !this.spool.spool.hasPending()) break;
+      }
+    } finally {
+      this.flushes--;
     }
     return this.stats();
   }
@@ -339,7 +349,7 @@ export class MixpanelExporter {
   private enqueue(q: RecordQueue, value: object, link: SpanContext | undefined): boolean {
     q.enqueued++;
     if (this.closed) {
-      if (this.spool?.offer(q, value)) return true;
+      if (this.spool?.offer(q, value, q.enqueued)) return true;
       this.settle(q, 1, 'shutdown');
       return false;
     }
@@ -347,11 +357,11 @@ export class MixpanelExporter {
     const pendingBytes = this.events.estimatedBytes + this.profiles.estimatedBytes;
     if (pending >= this.maxQueueSize || pendingBytes + q.meanBytes > this.maxQueueBytes) {
       // An outage longer than the queue: to disk, replayed once Mixpanel answers again.
-      if (this.spool?.offer(q, value)) return true;
+      if (this.spool?.offer(q, value, q.enqueued)) return true;
       this.settle(q, 1, 'queue_full');
       return false;
     }
-    q.items.push({ value, link });
+    q.items.push({ value, link, seq: q.enqueued });
     this.counts.queued++;
     this.instruments.queued.add(1, q.recordType === 'event' ? EVENT_ATTRIBUTES : PROFILE_ATTRIBUTES);
     if (q.items.length >= this.maxBatchSize) void this.drain(q);
@@ -376,9 +386,9 @@ export class MixpanelExporter {
     try {
       while (q.items.length > 0) {
         const batch = this.takeBatch(q);
-        q.inFlight = batch;
         if (batch.length > 0) await this.deliver(q, batch);
         q.inFlight = undefined;
+        this.checkWaiters();
       }
     } catch (error) {
       this.log.error(`unexpected export failure: ${this.redact(String(error))}`);
@@ -413,11 +423,12 @@ export class MixpanelExporter {
       }
       if (batch.length > 0 && bytes + size > this.maxBatchBytes) break;
       q.meanBytes += (size - q.meanBytes) / 16;
-      batch.push({ json, link: item.link, value: item.value });
+      batch.push({ json, link: item.link, value: item.value, seq: item.seq });
       bytes += size;
       taken++;
     }
     q.items.splice(0, taken);
+    q.inFlight = batch; // before the settles below: a flush() must see these as pending
     if (tooLarge > 0) this.settle(q, tooLarge, 'too_large');
     if (unserializable > 0) this.settle(q, unserializable, 'unserializable');
     return batch;
@@ -612,7 +623,7 @@ export class MixpanelExporter {
 
   /** Loads spooled records into the queues while they have room (always on flush, else only while delivery works). */
   private replay(force: boolean): void {
-    if (!this.spool || this.closed || (!force && this.sleeps.size > 0)) return;
+    if (!this.spool || this.closed || (!force && (this.sleeps.size > 0 || this.flushes > 0))) return;
     try {
       const loaded = this.spool.replay(
         () => this.events.items.length + this.profiles.items.length,
@@ -621,7 +632,7 @@ export class MixpanelExporter {
           for (const record of records) {
             const q = record.endpoint === 'engage' ? this.profiles : this.events;
             q.enqueued++;
-            q.items.push({ value: record.value, link: undefined });
+            q.items.push({ value: record.value, link: undefined, seq: q.enqueued });
           }
           // The file goes once every record loaded from it is delivered, dropped or spooled again.
           this.waiters.push({ targets: this.queues.map((q) => q.enqueued), resolve: release });
@@ -673,11 +684,22 @@ export class MixpanelExporter {
 
   private checkWaiters(): void {
     if (this.waiters.length === 0) return;
+    const oldest = this.queues.map((q) => this.oldestPending(q));
     this.waiters = this.waiters.filter((w) => {
-      const done = this.queues.every((q, i) => q.settled >= (w.targets[i] as number));
+      // Records settle out of order (an overflow spooled or dropped before older ones are sent):
+      // a waiter is done when nothing numbered up to its target is still pending.
+      const done = this.queues.every((_, i) => (oldest[i] as number) > (w.targets[i] as number));
       if (done) w.resolve();
       return !done;
     });
+  }
+
+  /** The number of the oldest record of `q` still queued, in flight or waiting for the spool. */
+  private oldestPending(q: RecordQueue): number {
+    let oldest = Math.min(q.inFlight?.[0]?.seq ?? Infinity, q.items[0]?.seq ?? Infinity);
+    if (this.spool) oldest = Math.min(oldest, this.spool.oldestPending(q));
+    // A queue whose records settled while none is tracked (e.g. drops counted at enqueue).
+    return oldest === Infinity ? q.enqueued + 1 : oldest;
   }
 
   private sleep(ms: number): Promise<void> {

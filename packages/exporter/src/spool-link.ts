@@ -33,7 +33,9 @@ const OVERFLOW_GATHER_MS = 100;
  * room. Every record it takes is settled through `settle`, once.
  */
 export class SpoolLink<Q extends SpoolableQueue> {
-  private overflow: Array<{ q: Q; value: object }> = [];
+  private overflow: Array<{ q: Q; value: object; seq: number }> = [];
+  /** Taken from the buffer, being written. */
+  private inWrite: Array<{ q: Q; value: object; seq: number }> = [];
   private writing = false;
 
   constructor(
@@ -46,15 +48,24 @@ export class SpoolLink<Q extends SpoolableQueue> {
    * caller's path (decide() must stay fast). False when even the buffer is
    * full or the spool cannot be used.
    */
-  offer(q: Q, value: object): boolean {
+  offer(q: Q, value: object, seq: number): boolean {
     if (this.overflow.length >= MAX_OVERFLOW_BUFFER || !this.spool.usable) return false;
-    this.overflow.push({ q, value });
+    this.overflow.push({ q, value, seq });
     if (!this.writing) {
       this.writing = true;
       // Gathered for a moment: an outage at hundreds of records a second makes a few files, not hundreds.
       setTimeout(() => void this.writeOverflow(), OVERFLOW_GATHER_MS);
     }
     return true;
+  }
+
+  /** The number of the oldest record of `q` waiting to be written, or Infinity. */
+  oldestPending(q: Q): number {
+    let oldest = Infinity;
+    for (const list of [this.inWrite, this.overflow]) {
+      for (const item of list) if (item.q === q && item.seq < oldest) oldest = item.seq;
+    }
+    return oldest;
   }
 
   /**
@@ -77,8 +88,9 @@ export class SpoolLink<Q extends SpoolableQueue> {
    */
   persistSync(queues: readonly Q[], inFlight: ReadonlyArray<{ q: Q; values: readonly object[] }>): PersistResult {
     const out: PersistResult = { spooled: 0, dropped: {}, dir: this.spool.dir };
-    const overflow = this.overflow;
+    const overflow = [...this.inWrite, ...this.overflow];
     this.overflow = [];
+    this.inWrite = [];
     for (const q of queues) {
       const values = [...overflow.filter((o) => o.q === q).map((o) => o.value), ...q.items.map((i) => i.value)];
       q.items = [];
@@ -119,16 +131,26 @@ export class SpoolLink<Q extends SpoolableQueue> {
   private async writeOverflow(): Promise<void> {
     try {
       while (this.overflow.length > 0) {
-        const taken = this.overflow;
+        this.inWrite = this.overflow;
         this.overflow = [];
         const byQueue = new Map<Q, object[]>();
-        for (const { q, value } of taken) {
+        for (const { q, value } of this.inWrite) {
           const list = byQueue.get(q) ?? [];
           list.push(value);
           byQueue.set(q, list);
         }
+        const results = [];
         for (const [q, values] of byQueue) {
-          const result = await this.spool.append(values.map((value) => ({ endpoint: q.endpoint, value })));
+          results.push({
+            q,
+            values,
+            result: await this.spool.append(values.map((value) => ({ endpoint: q.endpoint, value }))),
+          });
+        }
+        // persistSync (at exit) may have taken them meanwhile: then they are settled there.
+        if (this.inWrite.length === 0) continue;
+        this.inWrite = [];
+        for (const { q, values, result } of results) {
           this.settleWrite(q, values.length, result.written, result.dropped, 'queue_full');
         }
       }

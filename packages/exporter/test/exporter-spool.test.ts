@@ -17,6 +17,16 @@ function spoolDir(): string {
   return join(dir, 'spool');
 }
 
+function captureWarnings(): string[] {
+  const warnings: string[] = [];
+  const push = (...args: unknown[]) => warnings.push(args.join(' '));
+  diag.setLogger(
+    { warn: push, error: push, info: () => {}, debug: () => {}, verbose: () => {} },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  return warnings;
+}
+
 function spoolFiles(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith('.ndjson')) : [];
 }
@@ -60,11 +70,12 @@ describe('MixpanelExporter with a spool', () => {
     const server = await startServer();
     const dir = spoolDir();
     server.injectFault('hang', { times: Infinity, path: '/track' });
+    const warnings = captureWarnings();
     const first = createExporter(server, { spool: { dir } });
     const all = exposures(50);
     for (const exposure of all) first.export(exposure);
     const stats = await first.shutdown({ timeoutMs: 200 });
-    expect(stats.dropped.shutdown).toBe(0);
+    expect(stats.dropped.shutdown, warnings.join('\n')).toBe(0);
     expect(stats.spooled).toBeGreaterThanOrEqual(50); // the events at least; profiles may have gone through
     const files = spoolFiles(dir);
     expect(files.length).toBeGreaterThan(0);
@@ -73,8 +84,8 @@ describe('MixpanelExporter with a spool', () => {
     server.clearFaults();
     const second = createExporter(server, { spool: { dir } });
     await second.flush();
+    // A request aborted at the deadline may still have reached the server: Mixpanel's dedup keeps one.
     expect(server.events).toHaveLength(50);
-    expect(server.store.duplicates).toBe(0);
     expect(new Set(keys(server.events))).toEqual(
       new Set(keys(all.flatMap((e) => e.events) as Array<{ event: string; properties: Record<string, unknown> }>)),
     );
@@ -113,17 +124,7 @@ describe('MixpanelExporter with a spool', () => {
   });
 
   it('a folder it cannot use: one warning, and the queue behaves as without a spool', async () => {
-    const warnings: string[] = [];
-    diag.setLogger(
-      {
-        warn: (...args: unknown[]) => warnings.push(args.join(' ')),
-        error: () => {},
-        info: () => {},
-        debug: () => {},
-        verbose: () => {},
-      },
-      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
-    );
+    const warnings = captureWarnings();
     const server = await startServer();
     await server.down();
     const file = join(spoolDir(), '..', 'not-a-folder');
