@@ -324,6 +324,7 @@ export class Spool {
   ): { data: Buffer; count: number } | undefined {
     const lines: string[] = [];
     let bodyBytes = 0;
+    let exact = false;
     let full = 0;
     let expired = 0;
     let unencodable = 0;
@@ -335,13 +336,20 @@ export class Spool {
       }
       let line: string;
       try {
-        line = JSON.stringify({ e: record.endpoint, r: record.value });
+        const json = JSON.stringify(record.value);
+        if (typeof json !== 'string') throw new TypeError('not JSON');
+        line = `{"e":"${record.endpoint}","r":${json}}`;
       } catch {
         unencodable++;
         continue;
       }
-      const size = Buffer.byteLength(line) + 1;
-      if (bodyBytes + size > budget) {
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: sizes are counted exactly only near the cap.
+      if (!exact && 3 * (bodyBytes + line.length + 1) >= budget) {
+        bodyBytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+        exact = true;
+      }
+      const size = (exact ? Buffer.byteLength(line) : line.length) + 1;
+      if (exact && bodyBytes + size > budget) {
         full++;
         continue;
       }
