@@ -36,5 +36,14 @@ export function runApp(sdk, mixpanel, tracer) {
   window.app = {
     purchase: () => mixpanel.track('Purchase', { amount: 42 }),
     decideAgain: () => user.decide('checkout_redesign').variationKey,
+    // Decides a flag inside a span of its own when tracing is on.
+    decideInSpan: (flagKey) =>
+      tracer
+        ? tracer.startActiveSpan(`decide ${flagKey}`, (span) => {
+            const variation = user.decide(flagKey).variationKey;
+            span.end();
+            return variation;
+          })
+        : user.decide(flagKey).variationKey,
   };
 }

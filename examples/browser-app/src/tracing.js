@@ -10,6 +10,7 @@ export function startTracing() {
   window.finishedSpans = () =>
     exporter.getFinishedSpans().map((span) => ({
       name: span.name,
+      traceId: span.spanContext().traceId,
       events: span.events.map((event) => ({ name: event.name, attributes: event.attributes })),
     }));
   return trace;

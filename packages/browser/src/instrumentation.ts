@@ -1,32 +1,37 @@
 import {
-  DecisionNormalizer,
+  ATTR_MIXPANEL_INSERT_ID,
+  type ClientConfigCache,
+  DecisionPipeline,
+  type DecisionResult,
+  deliver,
   EVENT_FEATURE_FLAG_EVALUATION,
   type Exposure,
+  type ExposureSink,
+  type FlagDecision,
   featureFlagEvaluationAttributes,
+  type HookProblem,
+  type SkipReason,
+  subscribeClient,
 } from '@optimizely-mixpanel/core';
 import { SessionDedupStore } from './session-dedup.js';
 import type { BrowserOptions, BrowserStats, MixpanelBrowser } from './types.js';
 
-const DECISION_6 = 'DECISION';
-const DECISION_5 = 'DECISION:type, userId, attributes, decisionInfo';
 const MAX_PENDING = 200;
 
 type CreateInstance = (...args: unknown[]) => unknown;
-interface NotificationCenter {
-  addNotificationListener(type: string, listener: (payload: unknown) => void): number;
-}
 
 interface Enabled {
   options: BrowserOptions;
   mixpanel: MixpanelBrowser;
-  normalizer: DecisionNormalizer;
+  pipeline: DecisionPipeline;
+  sink: ExposureSink;
   store: SessionDedupStore | undefined;
 }
 
 interface State {
   enabled: Enabled | undefined;
   /** Decisions made before enable(): replayed then, so none is lost. */
-  pending: unknown[];
+  pending: Array<[unknown, ClientConfigCache]>;
   clients: WeakSet<object>;
   stats: BrowserStats;
   warned: Set<string>;
@@ -51,7 +56,7 @@ function sharedState(): State {
 }
 const state = sharedState();
 
-function count(reason: string): void {
+function count(reason: SkipReason): void {
   state.stats.skipped[reason] = (state.stats.skipped[reason] ?? 0) + 1;
 }
 
@@ -59,6 +64,13 @@ function warnOnce(key: string, message: string): void {
   if (state.warned.has(key)) return;
   state.warned.add(key);
   console.warn(`[@optimizely-mixpanel/browser] ${message}`);
+}
+
+function reportHook(problem: HookProblem, error?: unknown): void {
+  warnOnce(
+    `hook-${problem}`,
+    `exposureHook ${problem.replace('_', ' ')}; the exposure is sent as it stands: ${String(error ?? '')}`,
+  );
 }
 
 /**
@@ -80,23 +92,30 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
   if (!options?.mixpanel || typeof options.mixpanel.track !== 'function') {
     throw new TypeError('enableOptimizelyMixpanel needs the initialised mixpanel-browser instance: { mixpanel }');
   }
-  const normalizer = new DecisionNormalizer({
-    eventFormat: options.eventFormat ?? 'experiment_viewed',
-    includeRollouts: options.includeRollouts ?? true,
-    attributeAllowlist: options.attributeAllowlist ?? [],
+  const pipeline = new DecisionPipeline({
+    eventFormat: options.eventFormat,
+    rollouts: options.rollouts,
+    attributeAllowlist: options.attributeAllowlist,
     dedup: { windowMs: options.dedupWindowMs, maxEntries: options.dedupMaxEntries ?? 500 },
+    warn: (message) => warnOnce(message, message),
   });
-  const store = normalizer.deduplicator ? new SessionDedupStore(normalizer.deduplicator) : undefined;
+  const store = pipeline.deduplicator ? new SessionDedupStore(pipeline.deduplicator) : undefined;
   store?.load();
-  state.enabled = { options, mixpanel: options.mixpanel, normalizer, store };
+  const enabled: Enabled = {
+    options,
+    mixpanel: options.mixpanel,
+    pipeline,
+    store,
+    sink: { send: (e) => send(enabled, e) },
+  };
+  state.enabled = enabled;
 
   const sdk = options.sdk ?? (globalThis as { optimizelySdk?: { createInstance?: unknown } }).optimizelySdk;
   if (sdk) patchSdk(sdk);
 
-  const pending = state.pending.splice(0);
-  for (const notification of pending) handle(notification);
+  for (const [notification, config] of state.pending.splice(0)) handle(notification, config);
   return {
-    stats: () => ({ exposed: state.stats.exposed, skipped: { ...state.stats.skipped } }),
+    stats,
     disable: () => {
       state.enabled = undefined;
     },
@@ -127,72 +146,63 @@ export function wrapCreateInstance(original: CreateInstance): CreateInstance {
  */
 export function instrumentClient(client: unknown): boolean {
   try {
-    if (!client || typeof client !== 'object') return false;
-    if (state.clients.has(client)) return true;
-    const center = (client as { notificationCenter?: NotificationCenter }).notificationCenter;
-    if (!center || typeof center.addNotificationListener !== 'function') return false;
-    // 6.x names the type 'DECISION'; 5.x refuses that (-1) and wants its long form.
-    let id = center.addNotificationListener(DECISION_6, onDecision);
-    if (id === -1) id = center.addNotificationListener(DECISION_5, onDecision);
-    if (id === -1) return false;
-    state.clients.add(client);
-    return true;
+    return subscribeClient(client, onDecision, state.clients, undefined, (error) =>
+      warnOnce('config', `getOptimizelyConfig() threw; rule kinds come from rule keys alone: ${String(error)}`),
+    );
   } catch {
     return false;
   }
 }
 
-function onDecision(notification: unknown): void {
-  if (state.enabled) handle(notification);
-  else if (state.pending.length < MAX_PENDING) state.pending.push(notification);
+function onDecision(notification: unknown, config: ClientConfigCache): void {
+  if (state.enabled) handle(notification, config);
+  else if (state.pending.length < MAX_PENDING) state.pending.push([notification, config]);
   else count('dropped_before_enable');
 }
 
 /** Runs inside decide(): never throws. */
-function handle(notification: unknown): void {
+function handle(notification: unknown, clientConfig: ClientConfigCache): void {
   const enabled = state.enabled;
   if (!enabled) return;
   try {
-    const { mixpanel, options, normalizer } = enabled;
+    const { mixpanel, options, pipeline } = enabled;
     if (mixpanel.has_opted_out_tracking?.() === true) {
       count('opted_out');
       return;
     }
-    const result = normalizer.normalize(notification);
-    if (result.decision && options.trace) recordEvaluation(options, result.decision, result.skipReason ?? 'exported');
-    if (!result.exposure) {
-      count(result.skipReason);
-      return;
+    const config = clientConfig.get();
+    const active = options.trace?.getActiveSpan();
+    const span = active?.isRecording() ? active : undefined;
+    const outcome = pipeline.handle(notification, config, options.traceIds !== false ? span : undefined);
+    const result = deliver(outcome, enabled.sink, options.exposureHook, count, reportHook);
+    if (span && outcome.decision) {
+      recordEvaluation(span, outcome.decision, result, config?.environmentKey, config?.revision, outcome.exposure);
     }
-    if (options.exposureHook && safeHook(options, result.exposure, result.decision) === false) {
-      count('dropped_by_hook');
-      return;
-    }
-    if (!alignIdentity(enabled, result.exposure)) {
-      normalizer.forget(result.exposure);
-      count('identity_mismatch');
-      return;
-    }
-    send(enabled, result.exposure);
-    state.stats.exposed++;
-    enabled.store?.save();
   } catch (error) {
     count('error');
     warnOnce('handle', `a decision could not be sent to Mixpanel: ${String(error)}`);
   }
 }
 
-function safeHook(
-  options: BrowserOptions,
-  exposure: Exposure,
-  decision: Parameters<NonNullable<BrowserOptions['exposureHook']>>[1],
-) {
-  try {
-    return options.exposureHook?.(exposure, decision);
-  } catch (error) {
-    warnOnce('hook', `exposureHook threw; the exposure is sent unchanged: ${String(error)}`);
-    return undefined;
+/** The browser sink: complete exposures go to mixpanel-browser. */
+function send(enabled: Enabled, exposure: Exposure): SkipReason | undefined {
+  const { mixpanel, options } = enabled;
+  if (!alignIdentity(enabled, exposure)) {
+    enabled.pipeline.forget(exposure);
+    return 'identity_mismatch';
   }
+  const property = { [exposure.profileProperty.name]: exposure.profileProperty.value };
+  // Super property first, so the exposure event and every later one carry the context.
+  if (options.superProperties !== false) mixpanel.register(property);
+  mixpanel.people.set(property);
+  for (const event of exposure.events) {
+    // mixpanel-browser adds distinct_id, time and the token itself.
+    const { distinct_id: _id, time: _time, ...properties } = event.properties;
+    mixpanel.track(event.event, properties);
+  }
+  state.stats.exposed++;
+  enabled.store?.save();
+  return undefined;
 }
 
 /** Makes Mixpanel's distinct_id the Optimizely user id, or refuses, per the identity policy. */
@@ -211,28 +221,16 @@ function alignIdentity(enabled: Enabled, exposure: Exposure): boolean {
   return false;
 }
 
-function send(enabled: Enabled, exposure: Exposure): void {
-  const { mixpanel, options } = enabled;
-  const property = { [exposure.profileProperty.name]: exposure.profileProperty.value };
-  // Super property first, so the exposure event and every later one carry the context.
-  if (options.superProperties !== false) mixpanel.register(property);
-  mixpanel.people.set(property);
-  for (const event of exposure.events) {
-    // mixpanel-browser adds distinct_id, time and the token itself.
-    const { distinct_id: _id, time: _time, ...properties } = event.properties;
-    mixpanel.track(event.event, properties);
-  }
-}
-
 function recordEvaluation(
-  options: BrowserOptions,
-  decision: Parameters<typeof featureFlagEvaluationAttributes>[0],
-  outcome: string,
+  span: { addEvent(name: string, attributes?: Record<string, string | number | boolean>): unknown },
+  decision: FlagDecision,
+  result: DecisionResult,
+  setId: string | undefined,
+  version: string | undefined,
+  exposure: Exposure | undefined,
 ) {
-  const span = options.trace?.getActiveSpan();
-  if (!span?.isRecording()) return;
-  const attributes: Record<string, string | number | boolean> = featureFlagEvaluationAttributes(decision);
-  attributes['optimizely.exposure'] = outcome;
+  const attributes = featureFlagEvaluationAttributes(decision, result, setId, version);
+  if (exposure?.insertId && exposure.events.length > 0) attributes[ATTR_MIXPANEL_INSERT_ID] = exposure.insertId;
   span.addEvent(EVENT_FEATURE_FLAG_EVALUATION, attributes);
 }
 

@@ -1,4 +1,4 @@
-import type { EventFormat, Exposure, FlagDecision } from '@optimizely-mixpanel/core';
+import type { EventFormat, ExposureHook, RolloutMode } from '@optimizely-mixpanel/core';
 
 /** The part of a `mixpanel-browser` instance the integration uses. */
 export interface MixpanelBrowser {
@@ -15,6 +15,7 @@ export interface TraceApi {
   getActiveSpan():
     | {
         isRecording(): boolean;
+        spanContext(): { traceId: string };
         addEvent(name: string, attributes?: Record<string, string | number | boolean>): unknown;
       }
     | undefined;
@@ -44,16 +45,21 @@ export interface BrowserOptions {
   dedupWindowMs?: number;
   /** Entries kept in memory and in sessionStorage. Default 500. */
   dedupMaxEntries?: number;
-  /** Export rollout decisions. Default true. */
-  includeRollouts?: boolean;
+  /**
+   * What rollout rules (targeted delivery, everyone else) give: `profile` (default: the
+   * profile and super property, no exposure event), `event` (as experiments) or `off`.
+   */
+  rollouts?: RolloutMode;
   /** SDK attributes copied onto the exposure event. Default none. */
   attributeAllowlist?: string[];
   /** Register `[Optimizely] <flagKey>` as a super property on later events. Default true. */
   superProperties?: boolean;
   /** `trace` from `@opentelemetry/api`: adds `feature_flag.evaluation` events to the active span. */
   trace?: TraceApi;
-  /** Called with each exposure before it is sent; return `false` to drop it. */
-  exposureHook?: (exposure: Exposure, decision: FlagDecision) => boolean | undefined;
+  /** With `trace`, exposure events carry `trace_id` of the recording span active in `decide()`. Default true. */
+  traceIds?: boolean;
+  /** Called with each exposure before it is sent (synchronously); return `false` to drop it. */
+  exposureHook?: ExposureHook;
 }
 
 /** Counts since enable: exposures sent and decisions skipped by reason. */

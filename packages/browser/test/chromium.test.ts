@@ -143,6 +143,7 @@ describe('dedup, consent and failures in Chromium', () => {
         window as unknown as {
           finishedSpans(): Array<{
             name: string;
+            traceId: string;
             events: Array<{ name: string; attributes: Record<string, unknown> }>;
           }>;
         }
@@ -154,9 +155,47 @@ describe('dedup, consent and failures in Chromium', () => {
       'feature_flag.key': 'checkout_redesign',
       'feature_flag.result.variant': 'variation_a',
       'feature_flag.provider.name': 'Optimizely',
+      'feature_flag.result.reason': 'split',
+      'feature_flag.set.id': 'production',
       'optimizely.exposure': 'exported',
     });
     expect(render?.events.slice(1).map((e) => e.attributes['optimizely.exposure'])).toEqual(['duplicate', 'duplicate']);
+    // The same reasons as in Node, whether the decision was exported or deduplicated.
+    expect(render?.events.map((e) => e.attributes['feature_flag.result.reason'])).toEqual(['split', 'split', 'split']);
+    // The exposure event links to the trace, and the span event to the Mixpanel event.
+    await server.waitFor(() => exposures().length === 1);
+    expect(exposures()[0]?.properties.trace_id).toBe(render?.traceId);
+    expect(render?.events[0]?.attributes['mixpanel.insert_id']).toBe(exposures()[0]?.properties.$insert_id);
+  });
+
+  it('reports the everyone-else rule as default, the first time and when deduplicated', async () => {
+    await open('index.html?user=user-123&trace=1');
+    type App = { app: { decideInSpan(flag: string): string } };
+    await page.evaluate(() => (window as unknown as App).app.decideInSpan('premium_banner'));
+    await page.evaluate(() => (window as unknown as App).app.decideInSpan('premium_banner'));
+    const spans = await page.evaluate(() =>
+      (
+        window as unknown as {
+          finishedSpans(): Array<{ name: string; events: Array<{ attributes: Record<string, unknown> }> }>;
+        }
+      ).finishedSpans(),
+    );
+    const banner = spans.filter((s) => s.name === 'decide premium_banner').flatMap((s) => s.events);
+    expect(
+      banner.map((e) => [e.attributes['feature_flag.result.reason'], e.attributes['optimizely.exposure']]),
+    ).toEqual([
+      ['default', 'exported'],
+      ['default', 'duplicate'],
+    ]);
+    // A rollout is not an experiment: profile and super property, no exposure event.
+    await page.evaluate(() => (window as unknown as { app: { purchase(): void } }).app.purchase());
+    await server.waitFor(
+      () =>
+        server.events.some((e) => e.event === 'Purchase') &&
+        server.profiles.get('user-123')?.['[Optimizely] premium_banner'] === 'off',
+    );
+    expect(server.events.find((e) => e.event === 'Purchase')?.properties['[Optimizely] premium_banner']).toBe('off');
+    expect(exposures().filter((e) => e.properties.flag_key === 'premium_banner')).toEqual([]);
   });
 
   it('an opted-out user sends nothing', async () => {

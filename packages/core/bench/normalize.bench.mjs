@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import * as sdk from 'optimizely-sdk-v6';
-import { DecisionNormalizer } from '../dist/esm/index.js';
+import { DecisionPipeline } from '../dist/esm/index.js';
 
 const gc = globalThis.gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -59,33 +59,33 @@ const decidePerSecond = decideRate(200_000);
 const rows = [];
 for (const count of [1_000, 100_000, 1_000_000]) {
   const ids = users(count);
-  const normalizeAll = (normalizer) => (n) => {
+  const handleAll = (pipeline) => (n) => {
     for (let i = 0; i < n; i++) {
       payload.userId = ids[i % count];
-      normalizer.normalize(payload);
+      pipeline.handle(payload);
     }
   };
-  normalizeAll(new DecisionNormalizer())(50_000); // warm-up
+  handleAll(new DecisionPipeline())(50_000); // warm-up
 
   // First sight of every user: each call builds an exposure and inserts a dedup entry.
   const reps = Math.ceil(500_000 / count);
   let elapsed = 0n;
   for (let r = 0; r < reps; r++) {
     const t = process.hrtime.bigint();
-    normalizeAll(new DecisionNormalizer({ dedup: { maxEntries: 2 * count } }))(count);
+    handleAll(new DecisionPipeline({ dedup: { maxEntries: 2 * count } }))(count);
     elapsed += process.hrtime.bigint() - t;
   }
   const newPerSecond = (reps * count) / (Number(elapsed) / 1e9);
 
   // Memory in a pass of its own, on a settled heap.
   const before = heapUsed();
-  const normalizer = new DecisionNormalizer({ dedup: { maxEntries: 2 * count } });
-  normalizeAll(normalizer)(count);
-  const bytesPerEntry = (heapUsed() - before) / normalizer.deduplicator.size;
+  const pipeline = new DecisionPipeline({ dedup: { maxEntries: 2 * count } });
+  handleAll(pipeline)(count);
+  const bytesPerEntry = (heapUsed() - before) / pipeline.deduplicator.size;
 
   // Every later decision for the same users is a duplicate.
-  const dupPerSecond = rate(Math.max(count, 1_000_000), normalizeAll(normalizer));
-  if (normalizer.deduplicator.size !== count) throw new Error('dedup lost entries');
+  const dupPerSecond = rate(Math.max(count, 1_000_000), handleAll(pipeline));
+  if (pipeline.deduplicator.size !== count) throw new Error('dedup lost entries');
 
   rows.push({
     users: count,

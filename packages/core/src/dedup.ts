@@ -131,14 +131,6 @@ export class ExposureDeduplicator {
     }
   }
 
-  clear(): void {
-    this.current = new Map();
-    this.previous = new Map();
-    this.currentSize = 0;
-    this.previousSize = 0;
-    this.promoted = 0;
-  }
-
   private same(entry: Entry, ruleKey: string, variationKey: string, nowS: number): boolean {
     return entry.rule === ruleKey && entry.variation === variationKey && (nowS - entry.at) * 1000 < this.windowMs;
   }

@@ -1,7 +1,10 @@
+export { ClientConfigCache } from './client-config.js';
 export { type DeduplicatorOptions, ExposureDeduplicator } from './dedup.js';
-export { type Hash128, hash128, rehash, toHex } from './hash.js';
-export { isValidDistinctId, MIXPANEL_LIMITS, truncateName, truncateUtf8 } from './limits.js';
-export { DecisionNormalizer } from './normalizer.js';
+export { type ExposureHook, type HookProblem, runExposureHook } from './hooks.js';
+export { isValidDistinctId, MIXPANEL_LIMITS } from './limits.js';
+export { type LegacyReader, readLegacyDecision } from './notification.js';
+export { DecisionPipeline } from './pipeline.js';
+export { TRACE_ID_PROPERTY } from './records.js';
 export {
   ATTR_FEATURE_FLAG_CONTEXT_ID,
   ATTR_FEATURE_FLAG_KEY,
@@ -10,24 +13,29 @@ export {
   ATTR_FEATURE_FLAG_RESULT_VARIANT,
   ATTR_FEATURE_FLAG_SET_ID,
   ATTR_FEATURE_FLAG_VERSION,
+  ATTR_MIXPANEL_INSERT_ID,
+  ATTR_OPTIMIZELY_EXPOSURE,
+  ATTR_OPTIMIZELY_RULE_KEY,
   EVENT_FEATURE_FLAG_EVALUATION,
-  type EvaluationContext,
   type EvaluationReason,
-  evaluationReason,
   featureFlagEvaluationAttributes,
   PROVIDER_NAME,
 } from './semconv.js';
-export {
-  type DecisionNotification,
-  type EventFormat,
-  type Exposure,
-  type FlagDecision,
-  type MixpanelEvent,
-  type MixpanelProfileUpdate,
-  type NormalizeResult,
-  type NormalizerConfig,
-  type PropertyValue,
-  type RuleKind,
-  SKIP_REASONS,
-  type SkipReason,
+export { type DecisionResult, deliver, type ExposureSink } from './sink.js';
+export { type DecisionListener, type NotificationTypes, subscribeClient } from './subscribe.js';
+export type {
+  ClientConfig,
+  DecisionNotification,
+  EventFormat,
+  Exposure,
+  FlagDecision,
+  MixpanelEvent,
+  MixpanelProfileUpdate,
+  Outcome,
+  PipelineConfig,
+  PropertyValue,
+  RolloutMode,
+  RuleKind,
+  SkipReason,
+  TraceSpan,
 } from './types.js';

@@ -1,8 +1,11 @@
-/** Mixpanel ingestion limits that the normalizer enforces before anything is sent. */
+/** Mixpanel's 255: characters in a name, UTF-8 bytes in a string value or `distinct_id`. */
+const MAX = 255;
+
+/** Mixpanel ingestion limits that the pipeline enforces before anything is sent. */
 export const MIXPANEL_LIMITS = {
   /** Property names and event names: at most 255 characters. */
   maxNameLength: 255,
-  /** String property values: at most 255 bytes (UTF-8). */
+  /** String property values and `distinct_id`: at most 255 bytes (UTF-8). */
   maxStringBytes: 255,
   /** `$insert_id`: at most 36 characters of `[A-Za-z0-9-]`. */
   maxInsertIdLength: 36,
@@ -20,6 +23,7 @@ const PLACEHOLDER_IDS = new Set([
   '-1',
   'anon',
   'anonymous',
+  'n/a',
   'nil',
   '<nil>',
   'none',
@@ -34,63 +38,75 @@ const PLACEHOLDER_IDS = new Set([
   '00000000-0000-0000-0000-000000000000',
 ]);
 
-/** True when `id` is a string Mixpanel accepts as a `distinct_id`. */
+// A cheap first look: most strings have neither NUL nor any surrogate.
+const SUSPECT = /[\0\uD800-\uDFFF]/;
+// In unicode mode a well-formed pair is one code point outside this class: only lone surrogates match.
+const LONE_OR_NUL = /[\0\uD800-\uDFFF]/gu;
+
+/** True when `s` has no NUL and no lone surrogate (so it survives UTF-8 encoding unchanged). */
+export function isWellFormed(s: string): boolean {
+  if (!SUSPECT.test(s)) return true;
+  LONE_OR_NUL.lastIndex = 0;
+  return !LONE_OR_NUL.test(s);
+}
+
+/** `s` with each lone surrogate replaced by U+FFFD and NULs removed; `s` itself when it is well-formed. */
+export function repairUtf16(s: string): string {
+  return isWellFormed(s) ? s : s.replace(LONE_OR_NUL, (c) => (c === '\0' ? '' : '\uFFFD'));
+}
+
+/**
+ * True when `id` is a string Mixpanel accepts as a `distinct_id`: 1 to 255
+ * UTF-8 bytes, well-formed, no NUL, not a placeholder. Such ids are refused, not
+ * repaired: a changed id would merge or split users.
+ */
 export function isValidDistinctId(id: unknown): id is string {
   if (typeof id !== 'string') return false;
   const n = id.length;
-  if (n === 0 || n > MIXPANEL_LIMITS.maxNameLength) return false;
+  if (n === 0 || !fitsUtf8(id) || !isWellFormed(id)) return false;
   // Runs inside every decide(): a real id of 10+ characters with no blank at either end is
   // decided without allocating (placeholders are at most 9 characters, or the zero UUID).
   if (n > 9 && n !== 36 && id.charCodeAt(0) > 32 && id.charCodeAt(n - 1) > 32) return true;
   return !PLACEHOLDER_IDS.has(id.trim().toLowerCase());
 }
 
-/** True when `s` is at most `maxBytes` bytes once UTF-8 encoded. */
-function fitsUtf8(s: string, maxBytes: number): boolean {
-  // Every UTF-16 code unit encodes to at most 3 UTF-8 bytes.
-  if (s.length * 3 <= maxBytes) return true;
-  if (s.length > maxBytes) return false;
-  return utf8Length(s) <= maxBytes;
-}
+let encoder: { encodeInto(s: string, into: Uint8Array): { read?: number } } | undefined;
+let buffer: Uint8Array | undefined;
 
-function utf8Length(s: string): number {
+/** True when `s` is at most 255 bytes once UTF-8 encoded. Runs in every decide(): allocates nothing. */
+function fitsUtf8(s: string): boolean {
+  // Every UTF-16 code unit encodes to at most 3 UTF-8 bytes.
+  if (s.length * 3 <= MAX) return true;
+  if (s.length > MAX) return false;
   let bytes = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
+    bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3; // a pair: 2 + 2
   }
-  return bytes;
+  return bytes <= MAX;
 }
 
 /**
- * Truncates `s` to at most `maxBytes` UTF-8 bytes without splitting a
+ * Truncates a well-formed `s` to at most 255 UTF-8 bytes without splitting a
  * surrogate pair. Returns `s` itself when it already fits.
  */
-export function truncateUtf8(s: string, maxBytes: number = MIXPANEL_LIMITS.maxStringBytes): string {
-  if (fitsUtf8(s, maxBytes)) return s;
-  let bytes = 0;
-  let i = 0;
-  for (; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    let size = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < s.length;
-    if (pair) size = 4;
-    if (bytes + size > maxBytes) break;
-    bytes += size;
-    if (pair) i++;
-  }
-  return s.slice(0, i);
+export function truncateUtf8(s: string): string {
+  if (s.length * 3 <= MAX) return s;
+  // encodeInto stops at the last whole code point that fits; only the first 255 bytes are encoded.
+  encoder ??= new TextEncoder();
+  buffer ??= new Uint8Array(MAX);
+  const read = encoder.encodeInto(s, buffer).read ?? s.length;
+  return read === s.length ? s : s.slice(0, read);
+}
+
+/** A string property value as Mixpanel can take it: repaired UTF-16, at most 255 UTF-8 bytes. */
+export function propertyValue(s: string): string {
+  return truncateUtf8(repairUtf16(s));
 }
 
 /** Truncates a property or event name to Mixpanel's 255-character limit, keeping surrogate pairs whole. */
 export function truncateName(s: string): string {
-  const max = MIXPANEL_LIMITS.maxNameLength;
-  if (s.length <= max) return s;
-  const last = s.charCodeAt(max - 1);
-  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+  if (s.length <= MAX) return s;
+  const last = s.charCodeAt(MAX - 1);
+  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX - 1 : MAX);
 }

@@ -14,52 +14,44 @@ export const ATTR_FEATURE_FLAG_SET_ID = 'feature_flag.set.id';
 export const ATTR_FEATURE_FLAG_VERSION = 'feature_flag.version';
 export const PROVIDER_NAME = 'Optimizely';
 
+/** The Optimizely rule that decided (`checkout_redesign_ab`, `default-rollout-...`). */
+export const ATTR_OPTIMIZELY_RULE_KEY = 'optimizely.rule.key';
+/** What became of the decision: `exported`, or the skip reason (`duplicate`, `no_rule`, ...). */
+export const ATTR_OPTIMIZELY_EXPOSURE = 'optimizely.exposure';
+/** The `$insert_id` of the exposure event sent for this decision, to find it in Mixpanel. */
+export const ATTR_MIXPANEL_INSERT_ID = 'mixpanel.insert_id';
+
 /** `feature_flag.result.reason` values this project derives. */
-export type EvaluationReason = 'split' | 'targeting_match' | 'default' | 'disabled' | 'unknown';
+export type EvaluationReason = 'split' | 'targeting_match' | 'default' | 'unknown';
+
+const REASONS: Record<FlagDecision['ruleKind'], EvaluationReason> = {
+  experiment: 'split',
+  rollout: 'targeting_match',
+  everyone_else: 'default',
+  unknown: 'unknown',
+};
 
 /**
- * Derives `feature_flag.result.reason`: an experiment rule is a `split`, a
- * targeted delivery rule a `targeting_match`, the everyone-else rule or no rule
- * at all the `default`.
+ * Attributes of a `feature_flag.evaluation` event for one decision: the
+ * reason is derived from the rule (experiment → `split`, targeted delivery →
+ * `targeting_match`, everyone else or no rule → `default`).
  */
-export function evaluationReason(decision: FlagDecision): EvaluationReason {
-  if (!decision.ruleKey) return 'default';
-  switch (decision.ruleKind) {
-    case 'experiment':
-      return 'split';
-    case 'rollout':
-      return 'targeting_match';
-    case 'everyone_else':
-      return 'default';
-    default:
-      return 'unknown';
-  }
-}
-
-/** Context of an evaluation that the notification itself does not carry. */
-export interface EvaluationContext {
-  /** Optimizely environment key (`getOptimizelyConfig().environmentKey`). */
-  setId?: string | undefined;
-  /** Datafile revision. */
-  version?: string | undefined;
-  /** The user id as it may be recorded (already hashed or omitted by the caller's policy). */
-  contextId?: string | undefined;
-}
-
-/** Attributes of a `feature_flag.evaluation` event for one decision. */
 export function featureFlagEvaluationAttributes(
   decision: FlagDecision,
-  context: EvaluationContext = {},
-): Record<string, string> {
-  const attributes: Record<string, string> = {
+  outcome: string,
+  setId?: string,
+  version?: string,
+): Record<string, string | number | boolean> {
+  const attributes: Record<string, string | number | boolean> = {
     [ATTR_FEATURE_FLAG_KEY]: decision.flagKey,
     [ATTR_FEATURE_FLAG_PROVIDER_NAME]: PROVIDER_NAME,
-    [ATTR_FEATURE_FLAG_RESULT_REASON]: evaluationReason(decision),
+    [ATTR_FEATURE_FLAG_RESULT_REASON]: decision.ruleKey ? REASONS[decision.ruleKind] : 'default',
+    [ATTR_OPTIMIZELY_EXPOSURE]: outcome,
   };
   const variant = decision.variationKey || (decision.enabled ? undefined : 'off');
   if (variant) attributes[ATTR_FEATURE_FLAG_RESULT_VARIANT] = variant;
-  if (context.setId) attributes[ATTR_FEATURE_FLAG_SET_ID] = context.setId;
-  if (context.version) attributes[ATTR_FEATURE_FLAG_VERSION] = context.version;
-  if (context.contextId) attributes[ATTR_FEATURE_FLAG_CONTEXT_ID] = context.contextId;
+  if (decision.ruleKey) attributes[ATTR_OPTIMIZELY_RULE_KEY] = decision.ruleKey;
+  if (setId) attributes[ATTR_FEATURE_FLAG_SET_ID] = setId;
+  if (version) attributes[ATTR_FEATURE_FLAG_VERSION] = version;
   return attributes;
 }

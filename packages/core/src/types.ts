@@ -1,4 +1,5 @@
 import type { DeduplicatorOptions } from './dedup.js';
+import type { LegacyReader } from './notification.js';
 
 /**
  * The single argument of an Optimizely DECISION notification, as SDK 5.x and
@@ -12,65 +13,80 @@ export interface DecisionNotification {
   decisionInfo: Record<string, unknown>;
 }
 
-/** How a rule was reached, as far as the payload (or a resolver) tells. */
-export type RuleKind = 'experiment' | 'rollout' | 'everyone_else';
+/**
+ * How a rule was reached: an experiment (A/B, multi-armed bandit), a targeted
+ * delivery, the everyone-else delivery rule, or `unknown` when neither the
+ * datafile nor the rule key tells.
+ */
+export type RuleKind = 'experiment' | 'rollout' | 'everyone_else' | 'unknown';
 
 /** Which exposure event(s) to emit. */
 export type EventFormat = 'experiment_viewed' | 'experiment_started' | 'both';
 
-/** Why a notification did not become an exposure. Each reason is counted by the caller. */
+/**
+ * What a rollout decision (targeted delivery, everyone else, no rule) gives:
+ * the exposure event and the profile property (`event`), the profile property
+ * alone (`profile`, the default: a rollout is not an experiment), or nothing (`off`).
+ */
+export type RolloutMode = 'event' | 'profile' | 'off';
+
+/**
+ * Why a decision did not reach Mixpanel, in Node and in the browser alike.
+ * Each is counted; none is lost silently.
+ */
 export type SkipReason =
   /** Not an object with `type` and `decisionInfo`, or reading it threw. */
   | 'invalid_notification'
-  /** A legacy decision type (`feature-test`, `ab-test`, `feature`, ...) while `includeLegacyTypes` is off. */
+  /** A legacy decision type (`feature-test`, `ab-test`, `feature`, ...) with no legacy reader. */
   | 'legacy_type'
-  /** A decision type this normalizer does not know. */
+  /** A decision type this pipeline does not know. */
   | 'unsupported_type'
   /** A decision that does not name a variation (legacy rollouts, enabled flags without a variation key). */
   | 'no_variation'
   /** A flag decision with an empty or null `ruleKey` while `includeRulelessDecisions` is off. */
   | 'no_rule'
-  /** A rollout rule while `includeRollouts` is off. */
+  /** A rollout rule while `rollouts` is `off`. */
   | 'rollout_excluded'
-  /** Empty, non-string, too long or placeholder user id (Mixpanel rejects them). */
+  /** Empty, non-string, over 255 UTF-8 bytes, placeholder, NUL or lone-surrogate user id (Mixpanel rejects or mangles them). */
   | 'invalid_user_id'
-  /** Empty or non-string flag key. */
+  /** Empty or non-string flag key, or one with NUL or a lone surrogate. */
   | 'invalid_flag_key'
-  /** The same user, flag, rule and variation was exported within the dedup window. */
-  | 'duplicate';
+  /** The same user, flag, rule and variation was exposed within the dedup window. */
+  | 'duplicate'
+  /** The exposure hook returned `false` or removed the events. */
+  | 'dropped_by_hook'
+  /** The exposure hook left events or a profile update that cannot be sent; those were removed. */
+  | 'invalid_hook_result'
+  /** No Mixpanel export is configured (no token, or an unsafe host). */
+  | 'no_exporter'
+  /** The export queue refused it (full or shut down; the exporter counts the drop reason). */
+  | 'dropped'
+  /** The browser user opted out of tracking. */
+  | 'opted_out'
+  /** The Optimizely user id is not Mixpanel's `distinct_id` and the identity policy is `warn`. */
+  | 'identity_mismatch'
+  /** Decided before the browser integration was enabled, beyond the replay buffer. */
+  | 'dropped_before_enable'
+  /** Handling failed unexpectedly (reported once, rate-limited). */
+  | 'error';
 
-/** Every {@link SkipReason}, for counters that pre-create one series per reason. */
-export const SKIP_REASONS: readonly SkipReason[] = [
-  'invalid_notification',
-  'legacy_type',
-  'unsupported_type',
-  'no_variation',
-  'no_rule',
-  'rollout_excluded',
-  'invalid_user_id',
-  'invalid_flag_key',
-  'duplicate',
-];
-
-/** Configuration of {@link DecisionNormalizer}. Every field is optional. */
-export interface NormalizerConfig {
+/** Configuration of {@link DecisionPipeline}. Every field is optional; invalid values warn and use the default. */
+export interface PipelineConfig {
   /** `experiment_viewed` (default), `experiment_started` (Mixpanel's Experiments report) or `both`. */
   eventFormat?: EventFormat;
   /** Name of the exposure event in the `experiment_viewed` format. Default `Experiment Viewed`. */
   eventName?: string;
   /** Prefix of the profile property; the flag key follows it. Default `[Optimizely] `. */
   profilePropertyPrefix?: string;
-  /** Map legacy decisions (`activate`, `isFeatureEnabled`, ...) that name a variation. Default false. */
-  includeLegacyTypes?: boolean;
-  /** Export decisions made by rollout (delivery) rules. Default true. */
-  includeRollouts?: boolean;
-  /** Export flag decisions with no rule (flag off for everyone). Default false. */
-  includeRulelessDecisions?: boolean;
   /**
-   * Tells experiment rules from rollout rules. Without it only the
-   * everyone-else rule (`default-rollout-<id>`) is recognised as a rollout.
+   * Pass `readLegacyDecision` to map legacy decisions (`activate`, `isFeatureEnabled`, ...)
+   * that name a variation. Default: skipped as `legacy_type`.
    */
-  ruleKind?: (flagKey: string, ruleKey: string) => RuleKind | undefined;
+  legacy?: LegacyReader;
+  /** What rollout rules give: `event`, `profile` (default) or `off`. */
+  rollouts?: RolloutMode;
+  /** Export flag decisions with no rule (flag off for everyone) as rollouts. Default false. */
+  includeRulelessDecisions?: boolean;
   /** SDK user attributes copied onto the event. Default none: attributes can be PII. */
   attributeAllowlist?: readonly string[];
   /** Dedup window and entry cap, or `false` to export every decision. */
@@ -83,9 +99,11 @@ export interface NormalizerConfig {
    * decision). Defaults to `now`. Exposure timestamps always come from `now`.
    */
   dedupClock?: () => number;
+  /** Told once per invalid option, by name (never its value); the option then takes its default. */
+  warn?: (message: string) => void;
 }
 
-/** A flag decision read from a notification, before the exposure rules are applied. */
+/** A flag decision read from a notification, complete: its rule kind is resolved. */
 export interface FlagDecision {
   /** The notification's `type` (`flag` for `decide*`). */
   decisionType: string;
@@ -94,7 +112,7 @@ export interface FlagDecision {
   flagKey: string;
   variationKey: string | null;
   ruleKey: string | null;
-  ruleKind: RuleKind | undefined;
+  ruleKind: RuleKind;
   enabled: boolean;
   experimentId: string | undefined;
   variationId: string | undefined;
@@ -122,7 +140,7 @@ export interface MixpanelProfileUpdate {
   $set: Record<string, string>;
 }
 
-/** A decision that should reach Mixpanel, with both Mixpanel shapes derived from it. */
+/** A decision that should reach Mixpanel, with its Mixpanel records. */
 export interface Exposure {
   distinctId: string;
   flagKey: string;
@@ -130,23 +148,40 @@ export interface Exposure {
   variationKey: string;
   /** The rule key; empty only when ruleless decisions are included. */
   ruleKey: string;
-  ruleKind: RuleKind | undefined;
+  ruleKind: RuleKind;
   enabled: boolean;
   experimentId?: string;
   variationId?: string;
   decisionType: string;
   decisionEventDispatched: boolean;
-  /** When the decision was normalized, ms since the epoch. */
+  /** When the decision was handled, ms since the epoch. */
   timestamp: number;
-  /** Deterministic `$insert_id`: same user, flag, rule, variation and window bucket give the same id. */
+  /**
+   * Deterministic `$insert_id` of the events: same user, flag, rule, variation
+   * and window bucket give the same id. Empty when there are no events.
+   */
   insertId: string;
   /** Profile property name (`[Optimizely] <flagKey>`) and value (variation key or `off`). */
   profileProperty: { name: string; value: string };
+  /** The exposure event(s); empty for a profile-only rollout exposure. */
   events: MixpanelEvent[];
   profileUpdate: MixpanelProfileUpdate;
 }
 
-/** What {@link DecisionNormalizer.normalize} returns: an exposure, or a skip with its reason. */
-export type NormalizeResult =
+/** What {@link DecisionPipeline.handle} returns: an exposure, or a skip with its reason. */
+export type Outcome =
   | { exposure: Exposure; decision: FlagDecision; skipReason?: undefined }
   | { exposure?: undefined; decision: FlagDecision | undefined; skipReason: SkipReason };
+
+/** The rule kinds, environment and revision of one client's datafile. */
+export interface ClientConfig {
+  environmentKey: string | undefined;
+  revision: string | undefined;
+  /** Rule kind by flag key, then rule key: nested so lookups reuse the SDK's strings and their cached hashes. */
+  ruleKinds: Map<string, Map<string, RuleKind>>;
+}
+
+/** The part of an OpenTelemetry span the pipeline reads: its trace id, for the exposure event. */
+export interface TraceSpan {
+  spanContext(): { traceId: string };
+}

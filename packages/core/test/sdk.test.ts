@@ -2,14 +2,14 @@ import sdk5 from 'optimizely-sdk-v5';
 import * as sdk6 from 'optimizely-sdk-v6';
 import { describe, expect, it } from 'vitest';
 import { type AnySdk, createOfflineClient, decisionType } from '../../../test/support/optimizely.js';
-import { DecisionNormalizer, type NormalizeResult } from '../src/index.js';
+import { DecisionPipeline, type Outcome, readLegacyDecision } from '../src/index.js';
 
 /** Runs `act` on a fresh client and returns what the normalizer made of every notification it fired. */
-function capture(sdk: AnySdk, act: (client: AnySdk) => void, normalizer = new DecisionNormalizer()) {
+function capture(sdk: AnySdk, act: (client: AnySdk) => void, normalizer = new DecisionPipeline()) {
   const client = createOfflineClient(sdk);
-  const results: NormalizeResult[] = [];
+  const results: Outcome[] = [];
   client.notificationCenter.addNotificationListener(decisionType(sdk), (n: unknown) => {
-    results.push(normalizer.normalize(n));
+    results.push(normalizer.handle(n));
   });
   act(client);
   client.close();
@@ -85,7 +85,7 @@ describe.each([
       'legacy_type',
       'legacy_type',
     ]);
-    const mapped = capture(sdk, legacyCalls, new DecisionNormalizer({ includeLegacyTypes: true }));
+    const mapped = capture(sdk, legacyCalls, new DecisionPipeline({ legacy: readLegacyDecision }));
     expect(mapped.map((r) => r.exposure?.decisionType ?? r.skipReason)).toEqual([
       'feature-test',
       'feature',

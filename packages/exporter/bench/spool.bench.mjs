@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecisionNormalizer } from '@optimizely-mixpanel/core';
-import { projectFingerprint, Spool } from '../dist/index.js';
+import { projectFingerprint, Spool } from '../dist/spool.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RECORDS = 20_000;

@@ -32,10 +32,11 @@ export class MixpanelClientTransport implements Transport {
 
   async send(request: TransportRequest): Promise<TransportResponse> {
     const records = JSON.parse(request.body) as Array<Record<string, unknown>>;
+    let work: Promise<unknown>;
     if (request.endpoint === 'engage') {
-      await Promise.all(
+      work = Promise.all(
         records.map((update) =>
-          this.call(request.signal, (done) =>
+          call((done) =>
             this.client.people.set(update.$distinct_id as string, (update.$set ?? {}) as Record<string, unknown>, done),
           ),
         ),
@@ -45,26 +46,44 @@ export class MixpanelClientTransport implements Transport {
         const { token: _token, ...properties } = (record.properties ?? {}) as Record<string, unknown>;
         return { event: record.event as string, properties };
       });
-      await this.call(request.signal, (done) => this.client.track_batch(events, done));
+      work = call((done) => this.client.track_batch(events, done));
     }
+    await abortable(work, request.signal);
     return { status: 200, body: '1' };
   }
+}
 
-  /** Runs one callback-style call, rejecting on its error or when `signal` aborts (the client has no timeout). */
-  private call(signal: AbortSignal, run: (done: Callback) => void): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      run((error) => {
-        signal.removeEventListener('abort', onAbort);
-        const first = Array.isArray(error) ? error[0] : error;
-        if (first) reject(first instanceof Error ? first : new Error(String(first)));
-        else resolve();
-      });
+/** Runs one callback-style call of the client, rejecting on its error. */
+function call(run: (done: Callback) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    run((error) => {
+      const first = Array.isArray(error) ? error[0] : error;
+      if (first) reject(first instanceof Error ? first : new Error(String(first)));
+      else resolve();
     });
-  }
+  });
+}
+
+/**
+ * Settles with `work`, or rejects when `signal` aborts first (the client has no
+ * timeout). One listener per request however many calls it makes.
+ */
+function abortable(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  // Calls still running after an abort settle later: their outcome is no longer wanted.
+  work.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

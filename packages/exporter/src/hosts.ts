@@ -28,17 +28,14 @@ export function resolveApiHost(apiHost: string | undefined, region: MixpanelRegi
   try {
     url = new URL(apiHost);
   } catch {
-    throw new TypeError(
-      `apiHost must be an absolute URL such as https://api-eu.mixpanel.com; got ${JSON.stringify(apiHost)}`,
-    );
+    // The value is never echoed: a token pasted into the wrong variable must not reach a log.
+    throw new TypeError('apiHost must be an absolute URL such as https://api-eu.mixpanel.com');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError(`apiHost must use https; got ${url.protocol}`);
+    throw new TypeError('apiHost must use https');
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new TypeError(
-      `apiHost must use https for ${url.hostname}: plain http is only allowed for loopback addresses`,
-    );
+    throw new TypeError('apiHost must use https: plain http is only allowed for loopback addresses');
   }
   if (url.username || url.password) throw new TypeError('apiHost must not carry credentials');
   url.search = '';

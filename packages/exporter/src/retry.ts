@@ -4,15 +4,13 @@ export interface RetryOptions {
   maxAttempts?: number;
   /** Delay before the first retry, doubled for each next one. Default 2000 ms. */
   initialDelayMs?: number;
-  /** Longest delay between attempts (a `Retry-After` may ask for more, up to 5 minutes). Default 60 000 ms. */
+  /** Longest backoff between attempts, and the most a server's `Retry-After` is waited for. Default 60 000 ms. */
   maxDelayMs?: number;
   /** Random delay added to each backoff, up to this much. Default 5000 ms. */
   maxJitterMs?: number;
 }
 
 export type ResolvedRetryOptions = Required<RetryOptions>;
-
-const MAX_RETRY_AFTER_MS = 5 * 60 * 1000;
 
 export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
   const resolved = {
@@ -29,13 +27,14 @@ export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOp
 }
 
 /**
- * Delay before attempt `attempt + 1`: the server's `Retry-After` when it gave
- * one, else exponential backoff with jitter.
+ * Delay before attempt `attempt + 1`: exponential backoff with jitter, or the
+ * server's `Retry-After` when that is longer, never more than `maxDelayMs`.
+ * A `Retry-After` of 0 cannot turn the backoff into a tight loop.
  */
 export function retryDelayMs(attempt: number, options: ResolvedRetryOptions, retryAfterMs?: number): number {
-  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, MAX_RETRY_AFTER_MS);
   const backoff = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (attempt - 1));
-  return Math.round(backoff + Math.random() * options.maxJitterMs);
+  const delay = Math.round(backoff + Math.random() * options.maxJitterMs);
+  return retryAfterMs === undefined ? delay : Math.max(delay, Math.min(retryAfterMs, options.maxDelayMs));
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) into ms; undefined when absent or invalid. */

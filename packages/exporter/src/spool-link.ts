@@ -3,10 +3,15 @@ import { defaultSpoolDir, projectFingerprint, Spool, type SpoolDropReason, type 
 import type { Endpoint } from './transport.js';
 import type { DropReason, MixpanelExporterConfig } from './types.js';
 
+/** A record as queued: its JSON (without the token) and its number in its queue. */
+export interface SpoolableRecord {
+  json: string;
+  seq: number;
+}
+
 /** The part of a record queue the spool works with. */
 export interface SpoolableQueue {
   readonly endpoint: Endpoint;
-  items: Array<{ value: object }>;
 }
 
 /** Where records leaving for the spool end: written (`spooled`) or refused with a reason. */
@@ -22,20 +27,29 @@ export interface PersistResult {
   dir: string | undefined;
 }
 
-/** Records waiting for an overflow write: at most this many, then they are dropped as `queue_full`. */
-const MAX_OVERFLOW_BUFFER = 20_000;
-const OVERFLOW_GATHER_MS = 100;
+/** Records waiting to be written: at most this many, then they end as without a spool. */
+const MAX_BUFFER = 50_000;
+/** Gathered for a moment: an outage at hundreds of records a second makes a few files, not hundreds. */
+const GATHER_MS = 100;
+
+interface Buffered<Q> {
+  q: Q;
+  record: SpoolableRecord;
+  reason: DropReason;
+}
 
 /**
  * Connects an exporter's queues to its {@link Spool}: what the queues cannot
- * keep (overflow, shutdown past its deadline, retries exhausted) is written to
- * disk instead of dropped; what the spool holds is loaded back when there is
- * room. Every record it takes is settled through `settle`, once.
+ * deliver now (overflow, shutdown past its deadline, retries exhausted) is
+ * written to disk instead of dropped, and loaded back when there is room.
+ * Every record it takes is settled through `settle`, once.
  */
 export class SpoolLink<Q extends SpoolableQueue> {
-  private overflow: Array<{ q: Q; value: object; seq: number }> = [];
+  private buffer: Array<Buffered<Q>> = [];
   /** Taken from the buffer, being written. */
-  private inWrite: Array<{ q: Q; value: object; seq: number }> = [];
+  private inWrite: Array<Buffered<Q>> = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** A write loop is running: it takes what is offered meanwhile. */
   private writing = false;
 
   constructor(
@@ -44,69 +58,60 @@ export class SpoolLink<Q extends SpoolableQueue> {
   ) {}
 
   /**
-   * Takes a record its queue has no room for; it is written soon, off the
-   * caller's path (decide() must stay fast). False when even the buffer is
-   * full or the spool cannot be used.
+   * Takes records that cannot be delivered now; they are written soon, off
+   * the caller's path (decide() must stay fast). Returns the records it could
+   * not take (the buffer is full or the folder unusable): the caller drops them.
    */
-  offer(q: Q, value: object, seq: number): boolean {
-    if (this.overflow.length >= MAX_OVERFLOW_BUFFER || !this.spool.usable) return false;
-    this.overflow.push({ q, value, seq });
-    if (!this.writing) {
-      this.writing = true;
-      // Gathered for a moment: an outage at hundreds of records a second makes a few files, not hundreds.
-      setTimeout(() => void this.writeOverflow(), OVERFLOW_GATHER_MS);
-    }
-    return true;
+  offer(q: Q, records: readonly SpoolableRecord[], reason: DropReason): readonly SpoolableRecord[] {
+    if (!this.spool.usable) return records;
+    const room = Math.max(0, MAX_BUFFER - this.buffer.length);
+    for (const record of records.slice(0, room)) this.buffer.push({ q, record, reason });
+    if (!this.writing) this.timer ??= setTimeout(() => void this.write(), GATHER_MS);
+    return records.slice(room);
   }
 
   /** The number of the oldest record of `q` waiting to be written, or Infinity. */
   oldestPending(q: Q): number {
     let oldest = Infinity;
-    for (const list of [this.inWrite, this.overflow]) {
-      for (const item of list) if (item.q === q && item.seq < oldest) oldest = item.seq;
+    for (const list of [this.inWrite, this.buffer]) {
+      for (const item of list) if (item.q === q && item.record.seq < oldest) oldest = item.record.seq;
     }
     return oldest;
   }
 
   /**
-   * Writes records that cannot be delivered now, synchronously, and settles
-   * them: `spooled`, or dropped with the spool's reason, or with `reason` when
-   * the spool cannot be used (then it behaves as without a spool).
-   */
-  spill(q: Q, values: readonly object[], reason: DropReason): void {
-    if (values.length === 0) return;
-    const result = this.spool.appendSync(values.map((value) => ({ endpoint: q.endpoint, value })));
-    this.settleWrite(q, values.length, result.written, result.dropped, reason);
-  }
-
-  /**
    * For `exit` listeners and the end of a Lambda invocation: writes the
-   * overflow buffer and every queued record synchronously (settling them), and
+   * buffer and the given queued records synchronously (settling them), and
    * copies of the records in flight (settled when their request ends; if it
    * succeeds, Mixpanel's dedup drops the replayed copy). Then removes the
    * claimed files whose records are now either settled or written again.
    */
-  persistSync(queues: readonly Q[], inFlight: ReadonlyArray<{ q: Q; values: readonly object[] }>): PersistResult {
+  persistSync(
+    queued: ReadonlyArray<{ q: Q; records: readonly SpoolableRecord[] }>,
+    inFlight: ReadonlyArray<{ q: Q; records: readonly SpoolableRecord[] }>,
+  ): PersistResult {
     const out: PersistResult = { spooled: 0, dropped: {}, dir: this.spool.dir };
-    const overflow = [...this.inWrite, ...this.overflow];
-    this.overflow = [];
+    const buffered = [...this.inWrite, ...this.buffer];
+    this.buffer = [];
     this.inWrite = [];
-    for (const q of queues) {
-      const values = [...overflow.filter((o) => o.q === q).map((o) => o.value), ...q.items.map((i) => i.value)];
-      q.items = [];
-      if (values.length === 0) continue;
-      const result = this.spool.appendSync(values.map((value) => ({ endpoint: q.endpoint, value })));
-      this.settleWrite(q, values.length, result.written, result.dropped, 'shutdown', out);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const byQueue = new Map<Q, SpoolableRecord[]>();
+    for (const { q, record } of buffered) byQueue.set(q, [...(byQueue.get(q) ?? []), record]);
+    for (const { q, records } of queued) byQueue.set(q, [...(byQueue.get(q) ?? []), ...records]);
+    for (const [q, records] of byQueue) {
+      const result = this.spool.appendSync(records.map((r) => ({ endpoint: q.endpoint, json: r.json })));
+      this.settleWrite(q, records.length, result.written, result.dropped, 'shutdown', out);
     }
-    const copies: SpoolRecord[] = inFlight.flatMap(({ q, values }) =>
-      values.map((value) => ({ endpoint: q.endpoint, value })),
+    const copies: SpoolRecord[] = inFlight.flatMap(({ q, records }) =>
+      records.map((r) => ({ endpoint: q.endpoint, json: r.json })),
     );
     if (copies.length > 0) {
       const result = this.spool.appendSync(copies);
       out.spooled += result.written;
-      for (const [reason, n] of Object.entries(result.dropped)) {
-        const r = reason === 'spool_error' ? 'shutdown' : (reason as DropReason);
-        out.dropped[r] = (out.dropped[r] ?? 0) + (n ?? 0);
+      for (const [reason, n] of Object.entries(result.dropped) as Array<[SpoolDropReason, number]>) {
+        const r: DropReason = reason === 'spool_error' ? 'shutdown' : reason;
+        out.dropped[r] = (out.dropped[r] ?? 0) + n;
       }
     }
     this.spool.releaseHeldSync();
@@ -115,7 +120,8 @@ export class SpoolLink<Q extends SpoolableQueue> {
 
   /**
    * Claims spooled files while the queues hold fewer than `room` records, and
-   * hands each file's records to `load`, with the claim's release.
+   * hands each file's records to `load` with the claim's release. Returns how
+   * many records were loaded.
    */
   replay(pending: () => number, room: number, load: (records: SpoolRecord[], release: () => void) => void): number {
     let loaded = 0;
@@ -128,34 +134,35 @@ export class SpoolLink<Q extends SpoolableQueue> {
     return loaded;
   }
 
-  private async writeOverflow(): Promise<void> {
+  private async write(): Promise<void> {
+    this.timer = undefined;
+    this.writing = true;
     try {
-      while (this.overflow.length > 0) {
-        this.inWrite = this.overflow;
-        this.overflow = [];
-        const byQueue = new Map<Q, object[]>();
-        for (const { q, value } of this.inWrite) {
-          const list = byQueue.get(q) ?? [];
-          list.push(value);
-          byQueue.set(q, list);
-        }
-        const results = [];
-        for (const [q, values] of byQueue) {
-          results.push({
-            q,
-            values,
-            result: await this.spool.append(values.map((value) => ({ endpoint: q.endpoint, value }))),
-          });
-        }
-        // persistSync (at exit) may have taken them meanwhile: then they are settled there.
-        if (this.inWrite.length === 0) continue;
-        this.inWrite = [];
-        for (const { q, values, result } of results) {
-          this.settleWrite(q, values.length, result.written, result.dropped, 'queue_full');
-        }
-      }
+      await this.writeAll();
     } finally {
       this.writing = false;
+    }
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const taken = this.buffer;
+      this.buffer = [];
+      this.inWrite = taken;
+      const byQueue = new Map<Q, Array<Buffered<Q>>>();
+      for (const item of taken) byQueue.set(item.q, [...(byQueue.get(item.q) ?? []), item]);
+      const results = [];
+      for (const [q, items] of byQueue) {
+        const result = await this.spool.append(items.map((i) => ({ endpoint: q.endpoint, json: i.record.json })));
+        results.push({ q, items, result });
+      }
+      // persistSync (at exit) may have taken them meanwhile: then they were settled there.
+      if (this.inWrite !== taken) continue;
+      this.inWrite = [];
+      for (const { q, items, result } of results) {
+        // Each record's own reason if the folder failed: it ends as it would have without a spool.
+        this.settleWrite(q, items.length, result.written, result.dropped, items[0]?.reason ?? 'queue_full');
+      }
     }
   }
 
@@ -176,7 +183,10 @@ export class SpoolLink<Q extends SpoolableQueue> {
       accounted += n;
       if (out) out.dropped[r] = (out.dropped[r] ?? 0) + n;
     }
-    if (accounted < total) this.settle(q, total - accounted, fallback);
+    if (accounted < total) {
+      this.settle(q, total - accounted, fallback);
+      if (out) out.dropped[fallback] = (out.dropped[fallback] ?? 0) + total - accounted;
+    }
     if (out) out.spooled += written;
   }
 }

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import type { Endpoint } from './transport.js';
 
 /**
- * A record as the spool keeps it: what the exporter queued, never the token
- * (it is added when a batch is serialized for sending).
+ * A record as the spool keeps it: the JSON the exporter queued, never the
+ * token (it is added when a batch is built for sending).
  */
 export interface SpoolRecord {
   endpoint: Endpoint;
-  value: object;
+  /** A JSON object: an event (`{"event":…,"properties":{…}}`) or a profile update. */
+  json: string;
 }
 
 /** Why the spool refused records. */
@@ -77,6 +78,8 @@ const MAX_FUTURE_MS = 60 * 60 * 1000;
 /** A temporary file this old, of a process that is gone, was torn by a crash. */
 const STALE_TMP_MS = 60 * 1000;
 const ENDPOINTS = new Set<string>(['track', 'import', 'engage']);
+/** An event's `time` property, read without parsing the record (core writes it as a number). */
+const TIME = /"time":(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)[,}]/;
 
 /**
  * Names a project in spool headers and folder names: a truncated salted
@@ -113,7 +116,8 @@ export function defaultSpoolDir(token: string, env: NodeJS.ProcessEnv = process.
  */
 function recordTimeMs(record: SpoolRecord): number | undefined {
   if (record.endpoint === 'engage') return undefined;
-  const time = (record.value as { properties?: { time?: unknown } }).properties?.time;
+  const match = TIME.exec(record.json);
+  const time = match ? Number(match[1]) : undefined;
   if (typeof time !== 'number' || !Number.isFinite(time)) return undefined;
   return time < 1e11 ? time * 1000 : time;
 }
@@ -334,15 +338,11 @@ export class Spool {
         expired++;
         continue;
       }
-      let line: string;
-      try {
-        const json = JSON.stringify(record.value);
-        if (typeof json !== 'string') throw new TypeError('not JSON');
-        line = `{"e":"${record.endpoint}","r":${json}}`;
-      } catch {
+      if (!ENDPOINTS.has(record.endpoint) || typeof record.json !== 'string' || !record.json.startsWith('{')) {
         unencodable++;
         continue;
       }
+      const line = `{"e":"${record.endpoint}","r":${record.json}}`;
       // UTF-8 takes at most 3 bytes per UTF-16 unit: sizes are counted exactly only near the cap.
       if (!exact && 3 * (bodyBytes + line.length + 1) >= budget) {
         bodyBytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
@@ -399,7 +399,10 @@ export class Spool {
       if (typeof item?.e !== 'string' || !ENDPOINTS.has(item.e) || !item.r || typeof item.r !== 'object') {
         return undefined;
       }
-      records.push({ endpoint: item.e as Endpoint, value: item.r });
+      // The record exactly as written: `{"e":"<endpoint>","r":<record>}`.
+      const prefix = `{"e":"${item.e}","r":`;
+      if (!line.startsWith(prefix)) return undefined;
+      records.push({ endpoint: item.e as Endpoint, json: line.slice(prefix.length, -1) });
     }
     return records;
   }

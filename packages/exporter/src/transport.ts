@@ -22,6 +22,8 @@ export interface TransportResponse {
   status: number;
   body: string;
   retryAfter?: string | null | undefined;
+  /** Where a 3xx pointed (never followed). */
+  location?: string | null | undefined;
   /** Bytes sent, after compression. */
   requestBytes?: number | undefined;
 }
@@ -42,11 +44,10 @@ export interface Transport {
   target(endpoint: Endpoint): TransportTarget;
 }
 
-/** Credentials of `/import`: a service account, the project's API secret, or the token. */
+/** Credentials of `/import`: a service account or the project's API secret. */
 export type ImportAuth =
   | { serviceAccount: { username: string; secret: string; projectId: string } }
-  | { apiSecret: string }
-  | { token: string };
+  | { apiSecret: string };
 
 export interface FetchTransportOptions {
   baseUrl: URL;
@@ -82,9 +83,7 @@ export class FetchTransport implements Transport {
       const user =
         'serviceAccount' in auth
           ? `${auth.serviceAccount.username}:${auth.serviceAccount.secret}`
-          : 'apiSecret' in auth
-            ? `${auth.apiSecret}:`
-            : `${auth.token}:`;
+          : `${auth.apiSecret}:`;
       this.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
     }
     this.gzipMinBytes = options.gzipMinBytes ?? 1024;
@@ -110,12 +109,15 @@ export class FetchTransport implements Transport {
       headers,
       body,
       signal: request.signal,
+      // Never re-send the token-bearing body elsewhere, nor turn a POST into a bodiless GET.
+      redirect: 'manual',
     });
     const text = await response.text();
     return {
       status: response.status,
       body: text,
       retryAfter: response.headers.get('retry-after'),
+      location: response.headers.get('location'),
       requestBytes: typeof body === 'string' ? Buffer.byteLength(body) : body.length,
     };
   }

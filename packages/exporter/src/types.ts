@@ -65,6 +65,8 @@ export type DropReason =
   | 'rejected'
   /** 401/403: bad token or credentials. */
   | 'unauthorized'
+  /** A 3xx: redirects are never followed (`apiHost` should name the final host). */
+  | 'redirected'
   /** A single record larger than a request may be. */
   | 'too_large'
   /** A record JSON cannot encode (a BigInt or a cycle, e.g. added by a hook). */
@@ -82,6 +84,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'queue_full',
   'rejected',
   'unauthorized',
+  'redirected',
   'too_large',
   'unserializable',
   'retries_exhausted',
@@ -98,6 +101,8 @@ export interface ExporterStats {
   dropped: Record<DropReason, number>;
   /** Exposures the caller reported as skipped, by reason (e.g. `duplicate`). */
   skipped: Record<string, number>;
+  /** `dropped` split by record type: events, and profile updates (`profile`). */
+  droppedByRecordType: Record<'event' | 'profile', Record<DropReason, number>>;
   /** Records waiting or in flight now. */
   pending: number;
   /** Records written to the spool, to be sent later (by this process or the next). */

@@ -42,7 +42,7 @@ describe('MixpanelExporter with a spool', () => {
   it('an outage longer than the queue: the overflow goes to disk and is delivered once Mixpanel is back', async () => {
     const server = await startServer();
     const dir = spoolDir();
-    await server.down();
+    await server.stop();
     const exporter = createExporter(server, {
       maxQueueSize: 100,
       spool: { dir },
@@ -50,9 +50,9 @@ describe('MixpanelExporter with a spool', () => {
     });
     const all = exposures(300);
     for (const exposure of all) expect(exporter.export(exposure)).toBe(true);
-    await expect.poll(() => exporter.stats().spooled).toBe(600 - 100);
+    await expect.poll(() => exporter.stats().spooled, { timeout: 10_000 }).toBe(600 - 100);
     expect(spoolFiles(dir).length).toBeGreaterThan(0);
-    await server.up();
+    await server.start();
     const stats = await exporter.flush();
     expect(stats.dropped.queue_full).toBe(0);
     expect(stats.replayed).toBe(500);
@@ -113,7 +113,7 @@ describe('MixpanelExporter with a spool', () => {
 
   it('a full spool counts what it refuses as spool_full', async () => {
     const server = await startServer();
-    await server.down();
+    await server.stop();
     const exporter = createExporter(server, { maxQueueSize: 10, spool: { dir: spoolDir(), maxBytes: 8 * 1024 } });
     for (const exposure of exposures(200)) exporter.export(exposure);
     await expect.poll(() => exporter.stats().pending).toBe(10);
@@ -126,7 +126,7 @@ describe('MixpanelExporter with a spool', () => {
   it('a folder it cannot use: one warning, and the queue behaves as without a spool', async () => {
     const warnings = captureWarnings();
     const server = await startServer();
-    await server.down();
+    await server.stop();
     const file = join(spoolDir(), '..', 'not-a-folder');
     fs.writeFileSync(file, '');
     const exporter = createExporter(server, { maxQueueSize: 10, spool: { dir: join(file, 'spool') } });

@@ -1,4 +1,4 @@
-import { DecisionNormalizer, type Exposure } from '@optimizely-mixpanel/core';
+import { DecisionPipeline, type Exposure } from '@optimizely-mixpanel/core';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
 import { afterEach } from 'vitest';
 import { MixpanelExporter } from '../src/index.js';
@@ -8,10 +8,10 @@ export const TOKEN = 'test-token-5f1e2d';
 
 /** `count` distinct exposures (one user each) from real-shaped flag notifications. */
 export function exposures(count: number, offset = 0): Exposure[] {
-  const normalizer = new DecisionNormalizer();
+  const pipeline = new DecisionPipeline();
   const out: Exposure[] = [];
   for (let i = offset; i < offset + count; i++) {
-    const { exposure } = normalizer.normalize({
+    const { exposure } = pipeline.handle({
       type: 'flag',
       userId: `user-${i}`,
       attributes: {},

@@ -33,8 +33,8 @@ it('two processes replaying one spool never send the same record', async () => {
   for (let file = 0; file < 60; file++) {
     spool.appendSync(
       exposures(10, file * 10).flatMap((e) => [
-        ...e.events.map((value) => ({ endpoint: 'track' as const, value })),
-        { endpoint: 'engage' as const, value: e.profileUpdate },
+        ...e.events.map((value) => ({ endpoint: 'track' as const, json: JSON.stringify(value) })),
+        { endpoint: 'engage' as const, json: JSON.stringify(e.profileUpdate) },
       ]),
     );
   }

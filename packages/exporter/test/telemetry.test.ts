@@ -1,6 +1,4 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { context, DiagLogLevel, diag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, diag, metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
@@ -12,8 +10,7 @@ import {
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OtlpReceiver } from '@optimizely-mixpanel/local-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MixpanelExporter } from '../src/index.js';
-import { createExporter, exposures, FAST_RETRY, startServer, TOKEN } from './helpers.js';
+import { createExporter, exposures, FAST_RETRY, startServer } from './helpers.js';
 
 function tracing() {
   const spans = new InMemorySpanExporter();
@@ -110,7 +107,8 @@ describe('MixpanelExporter telemetry', () => {
     const engage = spans.getFinishedSpans().filter((s) => s.name === 'POST /engage');
     expect(engage[0]?.attributes['error.type']).toBe('timeout');
     expect(engage[0]?.status.message).toMatch(/timed out after 100 ms/);
-    expect(engage[1]?.status.code).not.toBe(SpanStatusCode.ERROR);
+    // The retry succeeds (on a busy machine a retry may time out too: only the last must succeed).
+    expect(engage.at(-1)?.status.code).not.toBe(SpanStatusCode.ERROR);
   });
 
   it('counts queued, exported, retried, dropped by reason, skipped, and request durations', async () => {
@@ -139,54 +137,27 @@ describe('MixpanelExporter telemetry', () => {
     expect(points['optimizely_mixpanel.queue.size']?.every((p) => p.value === 0)).toBe(true);
   });
 
-  it('never writes the token or the secret to spans, logs or errors, even when the server echoes them', async () => {
-    // A real HTTP server that echoes the request body (token included) in its error replies.
-    const echo = createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      res.writeHead(req.url?.startsWith('/engage') ? 400 : 503, { 'Content-Type': 'text/plain' });
-      res.end(`bad request ${Buffer.concat(chunks).toString()} auth=${req.headers.authorization}`);
-    });
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
-    const logs: string[] = [];
-    const capture = (...args: unknown[]) => logs.push(args.map(String).join(' '));
-    diag.setLogger(
-      { error: capture, warn: capture, info: capture, debug: capture, verbose: capture },
-      DiagLogLevel.ALL,
-    );
-    const { spans, provider } = tracing();
-    const secret = 'api-secret-9c8b7a';
-    for (const eventEndpoint of ['track', 'import'] as const) {
-      const exporter = new MixpanelExporter({
-        token: TOKEN,
-        apiSecret: secret,
-        eventEndpoint,
-        apiHost: url,
-        tracerProvider: provider,
-        retry: { ...FAST_RETRY, maxAttempts: 2 },
-      });
-      for (const exposure of exposures(3)) exporter.export(exposure);
-      await exporter.flush();
-      await exporter.shutdown();
-    }
-    echo.close();
-    const everything =
-      JSON.stringify(spans.getFinishedSpans().map((s) => ({ a: s.attributes, e: s.events, st: s.status, n: s.name }))) +
-      logs.join('\n');
-    expect(spans.getFinishedSpans().length).toBeGreaterThan(4);
-    expect(everything).toContain('[REDACTED]');
-    expect(everything).not.toContain(TOKEN);
-    expect(everything).not.toContain(secret);
-    expect(everything).not.toContain(Buffer.from(`${secret}:`).toString('base64'));
-  });
-
-  it('costs nothing visible with no providers registered (the API no-ops)', async () => {
+  it('uses the globally registered tracer and meter providers when none are given', async () => {
     const server = await startServer();
-    const exporter = createExporter(server);
-    for (const exposure of exposures(10)) exporter.export(exposure);
-    const stats = await exporter.flush();
-    expect(stats.exported).toBe(20);
+    const { spans, provider } = tracing();
+    const { provider: meterProvider, collect } = metering();
+    trace.setGlobalTracerProvider(provider);
+    metrics.setGlobalMeterProvider(meterProvider);
+    try {
+      const exporter = createExporter(server);
+      for (const exposure of exposures(10)) exporter.export(exposure);
+      await exporter.flush();
+    } finally {
+      trace.disable();
+      metrics.disable();
+    }
+    expect(
+      spans
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['POST /engage', 'POST /track']);
+    expect(sum((await collect())['optimizely_mixpanel.records.exported'])).toBe(20);
   });
 
   it('export spans reach an OTLP/HTTP receiver on 127.0.0.1', async () => {

@@ -1,21 +1,9 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CLI_OPTIONS, USAGE } from './cli-options.js';
 import { formatEvent, formatProfileUpdate, formatTable } from './format.js';
 import { LocalMixpanelServer } from './server.js';
-
-const USAGE = `Usage: mixpanel-local-server [--port 8080] [--host 127.0.0.1] [--token TOKEN] [--static DIR] [--quiet]
-
-A local stand-in for Mixpanel's ingestion API (/track, /import, /engage). Point an integration at it
-(e.g. MIXPANEL_API_HOST=http://127.0.0.1:8080) and watch the events and profile updates it would send.
-Ctrl-C prints a summary table. Read back as JSON: GET /_local/events, /_local/profiles, /_local/summary.
-
-  --port    port to listen on (default 8080; 0 picks a free one)
-  --host    interface (default 127.0.0.1)
-  --token   only accept records carrying this project token
-  --fault   play a fault on every request: 429, 429:retry-after=2, 500, hang, reset, delay=MS
-  --static  also serve the files of this folder (a page and its Mixpanel API on one origin)
-  --quiet   do not print records as they arrive`;
 
 function main(): void {
   let values: ReturnType<typeof parse>['values'];
@@ -45,7 +33,14 @@ function main(): void {
       console.log(record.type === 'event' ? formatEvent(record.event) : formatProfileUpdate(record.update));
     },
   });
-  if (values.fault) server.injectFault(values.fault, { times: Number.POSITIVE_INFINITY });
+  if (values.fault) {
+    try {
+      server.injectFault(values.fault, { times: Number.POSITIVE_INFINITY });
+    } catch (error) {
+      console.error(`invalid --fault: ${(error as Error).message}`);
+      process.exit(2);
+    }
+  }
   server.start().then(
     (url) => console.log(`Mixpanel-compatible server listening on ${url}`),
     (error: Error) => {
@@ -62,17 +57,7 @@ function main(): void {
 }
 
 function parse() {
-  return parseArgs({
-    options: {
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      token: { type: 'string' },
-      fault: { type: 'string' },
-      static: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return parseArgs({ options: CLI_OPTIONS });
 }
 
 main();

@@ -20,7 +20,6 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
  * sends `text/plain`).
  */
 export function decodeRecords(
-  query: URLSearchParams,
   rawQuery: string,
   body: Buffer,
   headers: { 'content-encoding'?: string | undefined },
@@ -45,7 +44,6 @@ export function decodeRecords(
   if (text.startsWith('[') || text.startsWith('{')) return parseJsonOrNdjson(text);
   const data = rawParam(text, 'data');
   if (data === undefined) throw new RequestError(400, 'no data in body');
-  void query;
   return asArray(decodeDataParam(data));
 }
 
@@ -57,7 +55,7 @@ function tooLarge(): RequestError {
  * Reads a form parameter without turning `+` into a space: the `mixpanel`
  * Node client sends base64 unencoded, so `+` is data, not an encoded blank.
  */
-export function rawParam(form: string, name: string): string | undefined {
+function rawParam(form: string, name: string): string | undefined {
   for (const pair of form.split('&')) {
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);

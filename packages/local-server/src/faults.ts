@@ -7,7 +7,17 @@ export type Fault =
   /** Destroy the connection without an answer. */
   | { kind: 'reset' }
   /** Answer normally after a delay. */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Answer this instead of Mixpanel (a redirect, a proxy's or captive portal's page). */
+  | {
+      kind: 'reply';
+      /** How the request log names it, e.g. `redirect=307`. */
+      name: string;
+      status: number;
+      headers?: Record<string, string> | undefined;
+      contentType: string;
+      body: string;
+    };
 
 /** A fault with how many requests it applies to and which paths. */
 export interface FaultRule {
@@ -18,8 +28,18 @@ export interface FaultRule {
   path?: string | undefined;
 }
 
-/** Parses the CLI/HTTP form of a fault: `429`, `429:retry-after=2`, `500`, `hang`, `reset`, `delay=250`. */
+/**
+ * Parses the CLI/HTTP form of a fault: `429`, `429:retry-after=2`, `500`, `hang`, `reset`, `delay=250`,
+ * `redirect=307` (to `/track-moved`) or `redirect=301:location=https://elsewhere.example/track`,
+ * `html` (a 200 with a proxy's HTML page), `empty` (a 200 with no body).
+ */
 export function parseFault(spec: string): Fault {
+  if (spec.startsWith('redirect=')) return parseRedirect(spec);
+  if (spec === 'html') {
+    const body = '<!doctype html><html><body><h1>Sign in to continue</h1></body></html>';
+    return { kind: 'reply', name: 'html', status: 200, contentType: 'text/html', body };
+  }
+  if (spec === 'empty') return { kind: 'reply', name: 'empty', status: 200, contentType: 'text/plain', body: '' };
   const [head = '', ...options] = spec.split(':');
   if (head === 'hang') return { kind: 'hang' };
   if (head === 'reset') return { kind: 'reset' };
@@ -30,10 +50,32 @@ export function parseFault(spec: string): Fault {
   }
   const status = Number(head);
   if (!Number.isInteger(status) || status < 400 || status > 599) {
-    throw new TypeError(`unknown fault ${JSON.stringify(spec)}: use a 4xx/5xx status, hang, reset or delay=MS`);
+    throw new TypeError(
+      `unknown fault ${JSON.stringify(spec)}: use a 4xx/5xx status, hang, reset, delay=MS, redirect=3xx, html or empty`,
+    );
   }
   const retryAfter = options.find((o) => o.startsWith('retry-after='))?.slice('retry-after='.length);
   return { kind: 'status', status, retryAfter };
+}
+
+function parseRedirect(spec: string): Fault {
+  const separator = spec.indexOf(':');
+  const head = separator < 0 ? spec : spec.slice(0, separator);
+  const option = separator < 0 ? '' : spec.slice(separator + 1);
+  const status = Number(head.slice('redirect='.length));
+  if (![301, 302, 303, 307, 308].includes(status)) {
+    throw new TypeError(`invalid redirect in fault ${JSON.stringify(spec)}: use 301, 302, 303, 307 or 308`);
+  }
+  if (option && !option.startsWith('location=')) throw new TypeError(`unknown option in fault ${JSON.stringify(spec)}`);
+  const location = option ? option.slice('location='.length) : '/track-moved';
+  return {
+    kind: 'reply',
+    name: `redirect=${status}`,
+    status,
+    headers: { Location: location },
+    contentType: 'text/plain',
+    body: '',
+  };
 }
 
 /** Mixpanel's reply bodies for the statuses tests inject. */

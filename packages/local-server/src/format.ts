@@ -1,5 +1,5 @@
-import { type LocalMixpanelServer, summarize } from './server.js';
-import type { StoredEvent, StoredProfileUpdate } from './store.js';
+import type { Store, StoredEvent, StoredProfileUpdate } from './store.js';
+import { summarize } from './summary.js';
 
 const HIDDEN = new Set(['token', 'mp_lib', '$lib_version', 'time', 'distinct_id', '$insert_id']);
 
@@ -25,7 +25,7 @@ function table(headers: string[], rows: string[][]): string {
 }
 
 /** What the server holds, as readable tables: exposures per flag and variation, profile properties. */
-export function formatTable(server: LocalMixpanelServer): string {
+export function formatTable(server: { readonly store: Store }): string {
   const s = summarize(server);
   const exposureRows = Object.entries(s.exposures).flatMap(([flag, variations]) =>
     Object.entries(variations).map(([variation, count]) => [flag, variation, String(count)]),

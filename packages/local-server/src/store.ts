@@ -12,6 +12,8 @@ export interface StoredProfileUpdate {
   operation: string;
   value: unknown;
   receivedAt: number;
+  /** The update as it arrived, `$token` included: mask it before showing it. */
+  record: Record<string, unknown>;
 }
 
 /** What one request did, for tests and the CLI (no credentials kept). */
@@ -87,7 +89,7 @@ export class Store {
     } else {
       return `'${operation}' must be an object`;
     }
-    this.profileUpdates.push({ distinctId, operation, value, receivedAt });
+    this.profileUpdates.push({ distinctId, operation, value, receivedAt, record: update });
     return undefined;
   }
 

@@ -40,7 +40,7 @@ export interface RecordFailure {
 }
 
 /** Mixpanel's `time` may be seconds or milliseconds. */
-export function timeToMs(time: unknown): number | undefined {
+function timeToMs(time: unknown): number | undefined {
   if (typeof time !== 'number' || !Number.isFinite(time)) return undefined;
   return time < 1e11 ? Math.round(time * 1000) : Math.round(time);
 }

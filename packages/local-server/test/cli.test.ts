@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CLI_OPTIONS } from '../src/cli-options.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -66,4 +67,33 @@ describe('mixpanel-local-server CLI', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/invalid --port/);
   });
+
+  it('--help lists every flag the CLI accepts', async () => {
+    const { code, stdout } = await run(['--help']);
+    expect(code).toBe(0);
+    for (const [name, option] of Object.entries(CLI_OPTIONS)) {
+      expect(stdout).toContain(`--${name}`);
+      if ('short' in option) expect(stdout).toContain(`-${option.short}, --${name}`);
+    }
+    expect(stdout).toMatch(/--fault FAULT .*429/);
+  });
+
+  it('refuses an unknown fault with the reason', async () => {
+    const { code, stderr } = await run(['--port', '0', '--fault', 'teapot']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/invalid --fault: unknown fault "teapot"/);
+  });
 });
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}

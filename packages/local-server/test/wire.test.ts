@@ -63,6 +63,12 @@ describe('the real mixpanel 0.24 client against the local server', () => {
       ),
     );
     expect(server.profiles.get('user-9')).toEqual({ '[Optimizely] checkout_redesign': 'variation_a' });
+    // The update as it arrived, for tools that show the wire form.
+    expect(server.store.profileUpdates[0]?.record).toMatchObject({
+      $token: TOKEN,
+      $distinct_id: 'user-9',
+      $set: { '[Optimizely] checkout_redesign': 'variation_a' },
+    });
   });
 
   it('the client hears of a refused token as an error', async () => {
@@ -179,12 +185,14 @@ describe('wire formats', () => {
     expect(formatTable(server)).toContain('Exposure events by flag and variation');
   });
 
-  it('goes down and comes back on the same port', async () => {
+  it('stops and starts again on the same port, keeping what it stored', async () => {
     const url = server.url;
-    await server.down();
+    await server.stop();
     await expect(fetch(`${url}/track`, { method: 'POST', body: '[]' })).rejects.toThrow();
-    await server.up();
+    const stored = server.events.length;
+    await server.start();
     expect(server.url).toBe(url);
     expect((await post('/track', JSON.stringify([event('back')]))).status).toBe(200);
+    expect(server.events).toHaveLength(stored + 1);
   });
 });

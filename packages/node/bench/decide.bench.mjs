@@ -123,7 +123,7 @@ console.log(
   `instrumentation cost: ${(100 - ratio * 100).toFixed(1)}% of decide() throughput for returning users ` +
     `(interquartile range of the 15 pairs: ${(100 - q3 * 100).toFixed(1)}% to ${(100 - q1 * 100).toFixed(1)}%), ` +
     `${(100 - ratioNew * 100).toFixed(1)}% for first exposures; ` +
-    `${stats.exported} records exported, ${Object.values(stats.dropped).reduce((a, b) => a + b, 0)} dropped, ${stats.skipped.duplicate ?? 0} duplicates skipped`,
+    `${stats.exported} records exported, ${Object.values(stats.dropped).reduce((a, b) => a + b, 0)} dropped, ${instrumentation.stats().skipped.duplicate ?? 0} duplicates skipped`,
 );
 await instrumentation.shutdown();
 process.exit(0);

@@ -1,20 +1,32 @@
-import { createHash } from 'node:crypto';
-import { diag, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import {
-  DecisionNormalizer,
+  type Attributes,
+  type Counter,
+  type DiagLogger,
+  type Span,
+  SpanKind,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import {
+  ATTR_FEATURE_FLAG_CONTEXT_ID,
+  ATTR_MIXPANEL_INSERT_ID,
+  type ClientConfig,
+  type ClientConfigCache,
+  DecisionPipeline,
+  deliver,
   EVENT_FEATURE_FLAG_EVALUATION,
   type Exposure,
+  type ExposureSink,
   type FlagDecision,
   featureFlagEvaluationAttributes,
-  type RuleKind,
+  type HookProblem,
+  readLegacyDecision,
+  type SkipReason,
 } from '@optimizely-mixpanel/core';
 import type { MixpanelExporter } from '@optimizely-mixpanel/exporter';
-import type { ClientConfig, ClientConfigCache } from './client-config.js';
-import { ATTR_FEATURE_FLAG_CONTEXT_ID, ATTR_OPTIMIZELY_EXPOSURE, ATTR_OPTIMIZELY_RULE_KEY } from './semconv.js';
+import { ATTR_OPTIMIZELY_EXPOSURE, ATTR_OPTIMIZELY_SKIP_REASON } from './semconv.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
-import { PACKAGE_NAME } from './version.js';
-
-const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
 
 /**
  * A clock refreshed every 250 ms, for the dedup window only: reading it costs
@@ -35,108 +47,194 @@ function coarseNow(): number {
   return coarseTime;
 }
 
+/** Repeated warnings at most once per interval per kind, with how many were held back. */
+export class RateLimitedLog {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(
+    private readonly log: () => DiagLogger,
+    private readonly intervalMs = 10_000,
+  ) {}
+
+  warn(kind: string, message: string): void {
+    const now = Date.now();
+    const entry = this.last.get(kind);
+    if (entry && now - entry.at < this.intervalMs) {
+      entry.suppressed++;
+      return;
+    }
+    const held = entry?.suppressed ? ` (${entry.suppressed} more since the last report)` : '';
+    this.last.set(kind, { at: now, suppressed: 0 });
+    try {
+      this.log().warn(message + held);
+    } catch {
+      // A throwing logger changes nothing.
+    }
+  }
+}
+
+/** Counts of what became of decisions, since the instrumentation was created. */
+export interface DecisionStats {
+  /** Decisions whose exposure was handed to the exporter (events and profile, or a rollout's profile alone). */
+  exported: number;
+  /** Decisions not exported, and exposure parts removed by the hook, by reason. */
+  skipped: Partial<Record<SkipReason, number>>;
+}
+
+/** What the handler records into, owned by the instrumentation (so it outlives a reconfiguration). */
+export interface HandlerTelemetry {
+  tracer(): Tracer;
+  /** `optimizely_mixpanel.decisions`, by `optimizely.exposure`. */
+  decisions(): Counter;
+  /** `optimizely_mixpanel.hook.removals`, by `optimizely.skip.reason`. */
+  removals(): Counter;
+  stats: DecisionStats;
+  log: RateLimitedLog;
+  warnOnce(key: string, message: string): void;
+}
+
 /**
- * What runs inside every `decide()`: normalize, record the evaluation on the
- * active span, hand the exposure to the exporter or count the skip. It must be
- * fast and must never throw into the SDK.
+ * The Node sink: complete exposures go to the exporter's queue. Every exposure
+ * the pipeline lets through passes here, experiments and profile-only rollouts alike.
+ */
+export class ExporterSink implements ExposureSink {
+  constructor(private readonly exporter: MixpanelExporter | undefined) {}
+
+  send(exposure: Exposure): SkipReason | undefined {
+    if (!this.exporter) return 'no_exporter';
+    return this.exporter.export(exposure) ? undefined : 'dropped';
+  }
+}
+
+/**
+ * What runs inside every `decide()`: the shared pipeline, then the exporter,
+ * then the `feature_flag.evaluation` event on the active span. It must be fast
+ * and must never throw into the SDK.
  */
 export class DecisionHandler {
-  private readonly normalizer: DecisionNormalizer;
-  /** The config of the client whose notification is being handled (set synchronously around normalize). */
-  private current: ClientConfig | undefined;
-  private warnedFailure = false;
+  private readonly pipeline: DecisionPipeline;
+  private readonly sink: ExporterSink;
   private readonly spanEvents: boolean;
   private readonly decisionSpans: boolean;
+  private readonly traceIds: boolean;
+  private readonly contextKey: Buffer | undefined;
+  private readonly raw: boolean;
+  /** Metric attributes by result, made once: a repeated decision allocates nothing. */
+  private readonly attributes = new Map<string, Map<string, Attributes>>();
+  private readonly count = (reason: SkipReason, removal?: boolean) => this.countSkip(reason, removal);
+  private readonly report = (problem: HookProblem, error?: unknown) => this.reportHook(problem, error);
 
   constructor(
     private readonly config: OptimizelyMixpanelInstrumentationConfig,
-    private readonly exporter: MixpanelExporter | undefined,
-    private readonly tracer: () => Tracer,
+    exporter: MixpanelExporter | undefined,
+    private readonly telemetry: HandlerTelemetry,
+    warn: (message: string) => void,
   ) {
     this.spanEvents = config.spanEvents !== false;
     this.decisionSpans = config.decisionSpans === true;
+    this.traceIds = config.traceIds !== false;
     const windowMs = config.dedupWindowMs;
-    this.normalizer = new DecisionNormalizer({
-      eventFormat: config.eventFormat ?? 'experiment_viewed',
-      includeRollouts: config.includeRollouts ?? true,
-      includeLegacyTypes: config.includeLegacyTypes ?? false,
-      attributeAllowlist: config.attributeAllowlist ?? [],
+    this.pipeline = new DecisionPipeline({
+      eventFormat: config.eventFormat,
+      rollouts: config.rollouts,
+      legacy: config.includeLegacyTypes === true ? readLegacyDecision : undefined,
+      attributeAllowlist: config.attributeAllowlist,
       dedup: windowMs === 0 ? false : { windowMs, maxEntries: config.dedupMaxEntries },
-      ruleKind: (flagKey, ruleKey) => this.ruleKind(flagKey, ruleKey),
       dedupClock: coarseNow,
+      warn,
     });
+    this.sink = new ExporterSink(exporter);
+    const policy = config.contextId;
+    this.raw = policy === 'raw';
+    this.contextKey = policy === 'none' || this.raw ? undefined : contextIdKey(config);
   }
 
   /** Handles one DECISION notification of the client behind `clientConfig`. Never throws. */
   handle(notification: unknown, clientConfig: ClientConfigCache): void {
     try {
       const config = clientConfig.get();
-      this.current = config;
-      const result = this.normalizer.normalize(notification);
-      const outcome = result.exposure ? this.export(result.exposure, result.decision) : result.skipReason;
-      if (!result.exposure) this.exporter?.countSkipped(result.skipReason);
-      if (result.decision) {
-        this.recordEvaluation(result.decision, (notification as { userId?: unknown }).userId, outcome, config);
+      let span: Span | undefined;
+      if (this.spanEvents || this.traceIds) {
+        const active = trace.getActiveSpan();
+        if (active?.isRecording() === true) span = active;
+      }
+      const outcome = this.pipeline.handle(notification, config, this.traceIds ? span : undefined);
+      const result = deliver(outcome, this.sink, this.config.exposureHook, this.count, this.report);
+      if (result === 'exported') {
+        this.telemetry.stats.exported++;
+        this.telemetry.decisions().add(1, this.attributesOf(ATTR_OPTIMIZELY_EXPOSURE, result));
+      }
+      if (outcome.decision && ((this.spanEvents && span) || this.decisionSpans)) {
+        this.recordEvaluation(outcome.decision, result, config, this.spanEvents ? span : undefined, outcome.exposure);
       }
     } catch (error) {
-      if (!this.warnedFailure) {
-        this.warnedFailure = true;
-        log.error(`decision handling failed; the application is unaffected: ${String(error)}`);
-      }
-    } finally {
-      this.current = undefined;
+      this.countSkip('error');
+      this.telemetry.log.warn('handle', `decision handling failed; the application is unaffected: ${String(error)}`);
     }
   }
 
-  private ruleKind(flagKey: string, ruleKey: string): RuleKind | undefined {
-    return this.current?.ruleKinds.get(flagKey)?.get(ruleKey);
+  private countSkip(reason: SkipReason, removal?: boolean): void {
+    const skipped = this.telemetry.stats.skipped;
+    skipped[reason] = (skipped[reason] ?? 0) + 1;
+    if (removal) this.telemetry.removals().add(1, this.attributesOf(ATTR_OPTIMIZELY_SKIP_REASON, reason));
+    else this.telemetry.decisions().add(1, this.attributesOf(ATTR_OPTIMIZELY_EXPOSURE, reason));
   }
 
-  /** Returns `exported`, or why it was not. */
-  private export(exposure: Exposure, decision: FlagDecision): string {
-    const hook = this.config.exposureHook;
-    if (hook) {
-      let keep: boolean | undefined = true;
-      try {
-        keep = hook(exposure, decision);
-      } catch (error) {
-        log.warn(`exposureHook threw; the exposure is sent unchanged: ${String(error)}`);
-      }
-      if (keep === false) {
-        this.exporter?.countSkipped('dropped_by_hook');
-        return 'dropped_by_hook';
-      }
+  private attributesOf(name: string, value: string): Attributes {
+    // Keyed by value within one map per attribute name: no string is built per decision.
+    let byValue = this.attributes.get(name);
+    if (!byValue) {
+      byValue = new Map();
+      this.attributes.set(name, byValue);
     }
-    if (!this.exporter) return 'no_exporter';
-    return this.exporter.export(exposure) ? 'exported' : 'dropped';
+    let attributes = byValue.get(value);
+    if (!attributes) {
+      attributes = { [name]: value };
+      byValue.set(value, attributes);
+    }
+    return attributes;
+  }
+
+  private reportHook(problem: HookProblem, error?: unknown): void {
+    if (problem === 'returned_promise') {
+      this.telemetry.warnOnce(
+        'hook-promise',
+        'exposureHook returned a promise: hooks run synchronously inside decide(), so it is not awaited; ' +
+          'the exposure is sent as the hook left it when it returned (see the README).',
+      );
+    } else if (problem === 'rejected') {
+      this.telemetry.log.warn(
+        'hook-rejected',
+        `exposureHook's promise rejected; the exposure was sent: ${String(error)}`,
+      );
+    } else {
+      this.telemetry.log.warn('hook-threw', `exposureHook threw; the exposure is sent unchanged: ${String(error)}`);
+    }
   }
 
   private recordEvaluation(
     decision: FlagDecision,
-    userId: unknown,
-    outcome: string,
+    result: string,
     clientConfig: ClientConfig | undefined,
+    active: Span | undefined,
+    exposure: Exposure | undefined,
   ): void {
-    const decisionSpans = this.decisionSpans;
-    if (!this.spanEvents && !decisionSpans) return;
-    const active = trace.getActiveSpan();
-    const onActive = this.spanEvents && active?.isRecording() === true;
-    if (!onActive && !decisionSpans) return;
-
-    this.normalizer.fillRuleKind(decision); // for the reason; skipped decisions may not carry it yet
-    const attributes: Record<string, string | number | boolean> = featureFlagEvaluationAttributes(decision, {
-      setId: clientConfig?.environmentKey,
-      version: clientConfig?.revision,
-    });
-    const contextId = this.contextId(userId);
+    const attributes = featureFlagEvaluationAttributes(
+      decision,
+      result,
+      clientConfig?.environmentKey,
+      clientConfig?.revision,
+    );
+    const contextId = this.contextId(decision.userId);
     if (contextId) attributes[ATTR_FEATURE_FLAG_CONTEXT_ID] = contextId;
-    if (decision.ruleKey) attributes[ATTR_OPTIMIZELY_RULE_KEY] = decision.ruleKey;
-    attributes[ATTR_OPTIMIZELY_EXPOSURE] = outcome;
+    if (exposure?.insertId && exposure.events.length > 0) attributes[ATTR_MIXPANEL_INSERT_ID] = exposure.insertId;
 
-    if (onActive) this.applyHook(attributes, decision, active as Span);
-    if (onActive) (active as Span).addEvent(EVENT_FEATURE_FLAG_EVALUATION, attributes);
-    if (decisionSpans) {
-      const span = this.tracer().startSpan(EVENT_FEATURE_FLAG_EVALUATION, { kind: SpanKind.INTERNAL });
+    if (active) {
+      this.applyHook(attributes, decision, active);
+      active.addEvent(EVENT_FEATURE_FLAG_EVALUATION, attributes);
+    }
+    if (this.decisionSpans) {
+      const span = this.telemetry.tracer().startSpan(EVENT_FEATURE_FLAG_EVALUATION, { kind: SpanKind.INTERNAL });
       this.applyHook(attributes, decision, span);
       span.setAttributes(attributes);
       span.end();
@@ -149,15 +247,30 @@ export class DecisionHandler {
     try {
       hook(attributes, decision, span);
     } catch (error) {
-      log.warn(`evaluationHook threw; recorded without it: ${String(error)}`);
+      this.telemetry.log.warn('evaluation-hook', `evaluationHook threw; recorded without it: ${String(error)}`);
     }
   }
 
   private contextId(userId: unknown): string | undefined {
     if (typeof userId !== 'string' || userId.length === 0) return undefined;
-    const policy = this.config.contextId ?? 'hashed';
-    if (policy === 'none') return undefined;
-    if (policy === 'raw') return userId;
-    return createHash('sha256').update(userId).digest('hex').slice(0, 32);
+    if (this.raw) return userId;
+    if (!this.contextKey) return undefined;
+    return createHmac('sha256', this.contextKey).update(userId).digest('hex').slice(0, 32);
   }
+}
+
+/**
+ * The HMAC key of hashed context ids: the configured one, else one derived
+ * from the project token (the same across a fleet, with no setting, and not
+ * the token itself), else a random one for this process.
+ */
+function contextIdKey(config: OptimizelyMixpanelInstrumentationConfig): Buffer {
+  if (typeof config.contextIdKey === 'string' && config.contextIdKey.length > 0) {
+    return Buffer.from(config.contextIdKey);
+  }
+  const token = config.exporterConfig?.token ?? config.token;
+  if (typeof token === 'string' && token.length > 0) {
+    return createHash('sha256').update('optimizely-mixpanel feature_flag.context.id\0').update(token).digest();
+  }
+  return randomBytes(32);
 }

@@ -1,33 +1,35 @@
-import { diag } from '@opentelemetry/api';
+import {
+  type Counter,
+  diag,
+  type MeterProvider,
+  metrics,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
+  isWrapped,
+  safeExecuteInTheMiddle,
 } from '@opentelemetry/instrumentation';
+import { type ClientConfigCache, subscribeClient } from '@optimizely-mixpanel/core';
 import { MixpanelExporter } from '@optimizely-mixpanel/exporter';
-import { ClientConfigCache } from './client-config.js';
 import { configFromEnv } from './config.js';
-import { DecisionHandler } from './decision-handler.js';
+import { DecisionHandler, type DecisionStats, type HandlerTelemetry, RateLimitedLog } from './decision-handler.js';
 import { track } from './lifecycle.js';
+import { METRIC_DECISIONS, METRIC_HOOK_REMOVALS } from './semconv.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 const SDK = '@optimizely/optimizely-sdk';
-const SUPPORTED = ['>=5.0.0 <7'];
-const DECISION_6 = 'DECISION';
-const DECISION_5 = 'DECISION:type, userId, attributes, decisionInfo';
-const CONFIG_UPDATE = 'OPTIMIZELY_CONFIG_UPDATE';
+const SUPPORTED = ['>=5.1.0 <7']; // what pnpm test:versions covers: the latest patch of every 5.x and 6.x minor
 
 type CreateInstance = (this: unknown, ...args: unknown[]) => unknown;
-interface NotificationCenter {
-  addNotificationListener(type: string, listener: (payload: unknown) => void): number;
-  removeNotificationListener?(id: number): boolean;
-}
 interface SdkModule {
   createInstance?: CreateInstance;
   default?: SdkModule;
-  NOTIFICATION_TYPES?: { DECISION?: string; OPTIMIZELY_CONFIG_UPDATE?: string };
-  enums?: { NOTIFICATION_TYPES?: { DECISION?: string; OPTIMIZELY_CONFIG_UPDATE?: string } };
   [Symbol.toStringTag]?: string;
 }
 interface RuntimeState {
@@ -36,11 +38,14 @@ interface RuntimeState {
   ownExporter: MixpanelExporter | undefined;
   exporterFailed: boolean;
   warnedEarly: boolean;
-}
-
-interface Client {
-  notificationCenter?: NotificationCenter;
-  getOptimizelyConfig?: () => unknown;
+  warned: Set<string>;
+  stats: DecisionStats;
+  log: RateLimitedLog;
+  tracerProvider: TracerProvider | undefined;
+  meterProvider: MeterProvider | undefined;
+  decisions: Counter | undefined;
+  removals: Counter | undefined;
+  telemetry: HandlerTelemetry | undefined;
 }
 
 /**
@@ -56,27 +61,56 @@ interface Client {
  * ```
  */
 export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<OptimizelyMixpanelInstrumentationConfig> {
-  // The base constructor calls enable(), and so may patch, before field initializers would run:
-  // state is created on first use, and `declare` keeps the field from being reset after super().
+  // The base constructor calls setConfig() and enable(), and so may patch, before field initializers
+  // would run: state is created on first use, and `declare` keeps the field from being reset after super().
   declare private runtime: RuntimeState | undefined;
 
   /**
    * Configuration is merged over the environment (`MIXPANEL_TOKEN`,
-   * `MIXPANEL_API_HOST`, `OPTIMIZELY_MIXPANEL_*`); code wins.
-   * @throws TypeError on an invalid value (naming the variable or option).
+   * `MIXPANEL_API_HOST`, `OPTIMIZELY_MIXPANEL_*`); code wins. Never throws: an
+   * invalid optional value warns once, naming the variable, and takes its default.
    */
   constructor(config: OptimizelyMixpanelInstrumentationConfig = {}) {
-    super(PACKAGE_NAME, PACKAGE_VERSION, { ...configFromEnv(), ...config });
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
   }
 
-  /** Replaces the configuration; clients keep their listener, which uses the new one from the next decision. */
+  /** Replaces the configuration; clients keep their listener, which uses the new one from the next decision. Never throws. */
   override setConfig(config: OptimizelyMixpanelInstrumentationConfig = {}): void {
-    super.setConfig({ ...configFromEnv(), ...config });
+    const warnings: string[] = [];
+    let merged: OptimizelyMixpanelInstrumentationConfig = config;
+    try {
+      merged = { ...configFromEnv(process.env, (message) => warnings.push(message)), ...config };
+    } catch (error) {
+      warnings.push(`the environment could not be read; code configuration alone applies: ${String(error)}`);
+    }
+    super.setConfig(merged);
     const state = this.state;
-    void state.ownExporter?.shutdown({ timeoutMs: 1000 });
+    const own = state.ownExporter;
+    if (own) void own.shutdown({ timeoutMs: 1000 }).catch(() => undefined);
     state.ownExporter = undefined;
     state.exporterFailed = false;
     state.handler = undefined;
+    for (const warning of warnings) this.warnOnce(warning, warning);
+  }
+
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    super.setTracerProvider(tracerProvider);
+    this.state.tracerProvider = tracerProvider;
+  }
+
+  override setMeterProvider(meterProvider: MeterProvider): void {
+    this.state.meterProvider = meterProvider;
+    super.setMeterProvider(meterProvider);
+  }
+
+  protected override _updateMetricInstruments(): void {
+    const state = this.state;
+    state.decisions = this.meter.createCounter(METRIC_DECISIONS, {
+      description: 'Optimizely decisions, by optimizely.exposure: exported, or why not (duplicate, no_rule, ...)',
+    });
+    state.removals = this.meter.createCounter(METRIC_HOOK_REMOVALS, {
+      description: 'Exposure events removed by the exposure hook, by optimizely.skip.reason',
+    });
   }
 
   private get state(): RuntimeState {
@@ -86,8 +120,28 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       ownExporter: undefined,
       exporterFailed: false,
       warnedEarly: false,
+      warned: new Set(),
+      stats: { exported: 0, skipped: {} },
+      log: new RateLimitedLog(() => this.log),
+      tracerProvider: undefined,
+      meterProvider: undefined,
+      decisions: undefined,
+      removals: undefined,
+      telemetry: undefined,
     };
     return this.runtime;
+  }
+
+  /** `this._diag`, or the same component logger while the base constructor runs. */
+  private get log() {
+    return this._diag ?? diag.createComponentLogger({ namespace: PACKAGE_NAME });
+  }
+
+  private warnOnce(key: string, message: string): void {
+    const state = this.state;
+    if (state.warned.has(key)) return;
+    state.warned.add(key);
+    this.log.warn(message);
   }
 
   protected init() {
@@ -97,6 +151,8 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     const files = ['dist/index.universal.min.js', 'dist/index.universal.es.min.js', 'dist/index.node.es.min.mjs'].map(
       (file) => new InstrumentationNodeModuleFile(`${SDK}/${file}`, ['>=6.0.0 <7'], patch, unpatch),
     );
+    // 5.x by `import` of `/node`: the main file, reached by its path rather than the package name.
+    files.push(new InstrumentationNodeModuleFile(`${SDK}/dist/optimizely.node.min.js`, ['>=5.1.0 <6'], patch, unpatch));
     return [new InstrumentationNodeModuleDefinition(SDK, SUPPORTED, patch, unpatch, files)];
   }
 
@@ -108,38 +164,36 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
   /**
    * Adds the DECISION listener to a client the patch could not reach (created
    * before enable, or from a bundled copy of the SDK). Idempotent: a client never
-   * gets two listeners. Returns whether the client is instrumented.
+   * gets two listeners. Returns whether the client is instrumented. Never throws.
    */
-  instrumentClient(client: unknown, sdk?: SdkModule): boolean {
-    try {
-      if (!client || typeof client !== 'object') return false;
-      if (this.state.instrumented.has(client)) return true;
-      const center = (client as Client).notificationCenter;
-      if (!center || typeof center.addNotificationListener !== 'function') return false;
+  instrumentClient(client: unknown, sdk?: unknown): boolean {
+    const subscribed = safeExecuteInTheMiddle(
+      () => {
+        if (!client || typeof client !== 'object') return false;
+        this.decisionHandler(); // the exporter (or the missing-token warning) comes with the first client
+        track(this); // its exposures survive exit, crash and signals, whichever way it was registered
+        const listener = (notification: unknown, config: ClientConfigCache) => {
+          if (this.isEnabled()) this.decisionHandler().handle(notification, config);
+        };
+        const onConfigError = (error: unknown) =>
+          this.state.log.warn(
+            'client-config',
+            `getOptimizelyConfig() threw; decisions are still exported, with rule kinds from rule keys alone: ${String(error)}`,
+          );
+        return subscribeClient(client, listener, this.state.instrumented, sdk, onConfigError);
+      },
+      (error) => {
+        if (error) this._diag.error(`could not instrument an Optimizely client; it works as before: ${String(error)}`);
+      },
+      true,
+    );
+    return subscribed === true;
+  }
 
-      this.decisionHandler(); // the exporter (or the missing-token warning) comes with the first client
-      track(this); // its exposures survive exit, crash and signals, whichever way it was registered
-      const types =
-        sdk?.NOTIFICATION_TYPES ?? sdk?.enums?.NOTIFICATION_TYPES ?? sdk?.default?.enums?.NOTIFICATION_TYPES;
-      const cache = new ClientConfigCache(client as Client);
-      const listener = (payload: unknown) => {
-        if (this.isEnabled()) this.decisionHandler().handle(payload, cache);
-      };
-      // The type string differs by major version: take the loaded module's, else try both.
-      let id = -1;
-      for (const type of types?.DECISION ? [types.DECISION] : [DECISION_6, DECISION_5]) {
-        id = center.addNotificationListener(type, listener);
-        if (typeof id !== 'number' || id >= 0) break;
-      }
-      if (typeof id === 'number' && id < 0) return false;
-      // Subscribed only once the DECISION listener is in: a refused client keeps no listener of ours.
-      center.addNotificationListener(types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE, () => cache.invalidate());
-      this.state.instrumented.add(client);
-      return true;
-    } catch (error) {
-      this._diag.error(`could not instrument an Optimizely client; it works as before: ${String(error)}`);
-      return false;
-    }
+  /** What became of decisions so far: exported, and skipped by reason. */
+  stats(): DecisionStats {
+    const { exported, skipped } = this.state.stats;
+    return { exported, skipped: { ...skipped } };
   }
 
   /** The exporter in use (to flush or read stats); created with the first instrumented client. */
@@ -163,7 +217,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       (t, i, all): t is SdkModule => !!t && typeof t.createInstance === 'function' && all.indexOf(t) === i,
     );
     for (const target of targets) {
-      if (this.isWrappedFn(target.createInstance)) continue;
+      if (isWrapped(target.createInstance)) continue;
       this._wrap(target, 'createInstance', (original) => this.wrapCreateInstance(original as CreateInstance, exports));
     }
     return exports;
@@ -171,7 +225,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
 
   private unpatchSdk(exports: SdkModule): void {
     for (const target of [exports, exports?.default]) {
-      if (target && this.isWrappedFn(target.createInstance)) this._unwrap(target, 'createInstance');
+      if (target && isWrapped(target.createInstance)) this._unwrap(target, 'createInstance');
     }
   }
 
@@ -185,18 +239,41 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     };
   }
 
-  private isWrappedFn(fn: unknown): boolean {
-    return typeof fn === 'function' && (fn as { __wrapped?: boolean }).__wrapped === true;
-  }
-
   private decisionHandler(): DecisionHandler {
     const state = this.state;
-    state.handler ??= new DecisionHandler(
-      this.getConfig(),
-      this.getConfig().exporter ?? this.createExporter(),
-      () => this.tracer,
-    );
+    if (!state.handler) {
+      const config = this.getConfig();
+      state.telemetry ??= {
+        tracer: () => this.tracer,
+        decisions: () => state.decisions ?? this.meter.createCounter(METRIC_DECISIONS),
+        removals: () => state.removals ?? this.meter.createCounter(METRIC_HOOK_REMOVALS),
+        stats: state.stats,
+        log: state.log,
+        warnOnce: (key, message) => this.warnOnce(key, message),
+      };
+      state.handler = new DecisionHandler(config, config.exporter ?? this.createExporter(), state.telemetry, (m) =>
+        this.warnOnce(m, m),
+      );
+    }
     return state.handler;
+  }
+
+  /**
+   * Export spans go through this instrumentation's tracer provider, so
+   * `setTracerProvider()` reaches them whenever it is called.
+   */
+  private exportTracerProvider(): TracerProvider {
+    const state = this.state;
+    return {
+      getTracer(name, version, options) {
+        const current = () => (state.tracerProvider ?? trace.getTracerProvider()).getTracer(name, version, options);
+        return {
+          startSpan: (spanName, spanOptions, context) => current().startSpan(spanName, spanOptions, context),
+          startActiveSpan: ((...args: Parameters<Tracer['startActiveSpan']>) =>
+            (current().startActiveSpan as (...a: unknown[]) => unknown)(...args)) as Tracer['startActiveSpan'],
+        };
+      },
+    };
   }
 
   private createExporter(): MixpanelExporter | undefined {
@@ -211,10 +288,19 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       );
       return undefined;
     }
+    const apiHost = config.exporterConfig?.apiHost ?? config.apiHost;
+    if (apiHost !== undefined && !URL.canParse(apiHost)) {
+      state.exporterFailed = true;
+      // The value is not echoed: a token pasted into the wrong variable must not reach a log.
+      this._diag.error('Mixpanel export is off: MIXPANEL_API_HOST (apiHost) is not an absolute URL');
+      return undefined;
+    }
     try {
       state.ownExporter = new MixpanelExporter({
         ...(config.apiHost ? { apiHost: config.apiHost } : {}),
         ...(config.region ? { region: config.region } : {}),
+        tracerProvider: this.exportTracerProvider(),
+        meterProvider: state.meterProvider ?? metrics.getMeterProvider(),
         ...config.exporterConfig,
         token,
       });
@@ -234,14 +320,14 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     const early = Object.entries(require.cache).some(([path, cached]) => {
       if (!/[\\/]@optimizely[\\/]optimizely-sdk[\\/]dist[\\/]/.test(path)) return false;
       const createInstance = (cached?.exports as SdkModule | undefined)?.createInstance;
-      return typeof createInstance === 'function' && !this.isWrappedFn(createInstance);
+      return typeof createInstance === 'function' && !isWrapped(createInstance);
     });
     if (!early) return;
     state.warnedEarly = true;
     diag.warn(
       `${SDK} was loaded before ${PACKAGE_NAME} was enabled: clients created before now get no Mixpanel exposures. ` +
-        `Start the app with \`node --require ${PACKAGE_NAME}/register\` (or --import for ESM), enable the instrumentation ` +
-        'before requiring the SDK, or call instrumentation.instrumentClient(client).',
+        `With the preload, put \`--require ${PACKAGE_NAME}/register\` (or --import for ESM) before any other preload that loads the SDK; ` +
+        'with your own NodeSDK, call sdk.start() before the first require or import of the SDK, or pass each early client to instrumentation.instrumentClient(client).',
     );
   }
 }

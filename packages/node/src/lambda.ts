@@ -20,7 +20,7 @@ import { flushAll, persistAllSync, withDeadline } from './lifecycle.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 /** Time kept for the runtime to send the response after the flush gives up. */
-const SAFETY_MARGIN_MS = 300;
+const SAFETY_MARGIN_MS = 500;
 
 /** Configuration of {@link LambdaHandlerInstrumentation}. */
 export interface LambdaHandlerInstrumentationConfig extends InstrumentationConfig {

@@ -1,6 +1,7 @@
 /*
  * Feature-flag semantic conventions come from @optimizely-mixpanel/core (copied
- * in there from semconv 1.44). These two attributes are this package's own.
+ * in there from semconv 1.44), with this project's own `optimizely.*` and
+ * `mixpanel.*` attributes.
  */
 export {
   ATTR_FEATURE_FLAG_CONTEXT_ID,
@@ -10,10 +11,15 @@ export {
   ATTR_FEATURE_FLAG_RESULT_VARIANT,
   ATTR_FEATURE_FLAG_SET_ID,
   ATTR_FEATURE_FLAG_VERSION,
+  ATTR_MIXPANEL_INSERT_ID,
+  ATTR_OPTIMIZELY_EXPOSURE,
+  ATTR_OPTIMIZELY_RULE_KEY,
   EVENT_FEATURE_FLAG_EVALUATION,
 } from '@optimizely-mixpanel/core';
 
-/** The Optimizely rule that decided (`checkout_redesign_ab`, `default-rollout-...`). */
-export const ATTR_OPTIMIZELY_RULE_KEY = 'optimizely.rule.key';
-/** What became of the decision: `exported`, or the skip reason (`duplicate`, `no_rule`, ...). */
-export const ATTR_OPTIMIZELY_EXPOSURE = 'optimizely.exposure';
+/** Why a decision or part of an exposure was not exported. */
+export const ATTR_OPTIMIZELY_SKIP_REASON = 'optimizely.skip.reason';
+/** Decisions handled, by `optimizely.exposure` (`exported` or the skip reason). */
+export const METRIC_DECISIONS = 'optimizely_mixpanel.decisions';
+/** Events removed from exposures by the exposure hook (their profile property was sent), by `optimizely.skip.reason`. */
+export const METRIC_HOOK_REMOVALS = 'optimizely_mixpanel.hook.removals';

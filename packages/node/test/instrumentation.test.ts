@@ -1,5 +1,12 @@
+import { createHash, createHmac } from 'node:crypto';
 import { context, DiagLogLevel, diag, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +22,27 @@ let instrumentation: OptimizelyMixpanelInstrumentation;
 const spans = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
 const tracer = provider.getTracer('app');
+const metricReader = new PeriodicExportingMetricReader({
+  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+  exportIntervalMillis: 3_600_000,
+});
+const meterProvider = new MeterProvider({ readers: [metricReader] });
+
+/** Sums of a counter's data points by the value of one attribute. */
+async function counterBy(name: string, attribute: string): Promise<Record<string, number>> {
+  const { resourceMetrics } = await metricReader.collect();
+  const out: Record<string, number> = {};
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      if (metric.descriptor.name !== name) continue;
+      for (const point of metric.dataPoints) {
+        const key = String(point.attributes[attribute]);
+        out[key] = (out[key] ?? 0) + (point.value as number);
+      }
+    }
+  }
+  return out;
+}
 
 const baseConfig = (): OptimizelyMixpanelInstrumentationConfig => ({
   token: TOKEN,
@@ -28,6 +56,7 @@ beforeAll(async () => {
   await server.start();
   instrumentation = new OptimizelyMixpanelInstrumentation(baseConfig());
   instrumentation.setTracerProvider(provider);
+  instrumentation.setMeterProvider(meterProvider);
 });
 afterAll(async () => {
   await instrumentation.shutdown(100);
@@ -173,19 +202,17 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
         client.createUserContext(id).decide('checkout_redesign');
       client.createUserContext('user-keep').decide('premium_banner');
     });
-    const stats = await inst.exporter?.flush();
+    await inst.flush();
     client.close();
     const byUser = Object.fromEntries(
       server.events.map((e) => [`${e.properties.distinct_id}/${e.properties.flag_key}`, e]),
     );
-    expect(Object.keys(byUser).sort()).toEqual([
-      'user-keep/checkout_redesign',
-      'user-keep/premium_banner',
-      'user-throw/checkout_redesign',
-    ]);
+    // premium_banner is a rollout: its profile property is sent, no event.
+    expect(Object.keys(byUser).sort()).toEqual(['user-keep/checkout_redesign', 'user-throw/checkout_redesign']);
+    expect(server.profiles.get('user-keep')).toMatchObject({ '[Optimizely] premium_banner': 'off' });
     expect(byUser['user-keep/checkout_redesign']?.properties.app_version).toBe('1.2.3');
     expect(byUser['user-throw/checkout_redesign']?.properties.app_version).toBeUndefined();
-    expect(stats?.skipped.dropped_by_hook).toBe(1);
+    expect(inst.stats().skipped.dropped_by_hook).toBe(1);
     const events = spans.getFinishedSpans()[0]?.events ?? [];
     expect(events.map((e) => e.attributes?.['app.tier'])).toEqual(['gold', 'gold', 'gold', undefined]);
     expect(events).toHaveLength(4);
@@ -238,14 +265,291 @@ describe('OptimizelyMixpanelInstrumentation behaviour', () => {
     expect(spans.getFinishedSpans()[0]?.events[0]?.attributes?.['optimizely.exposure']).toBe('no_exporter');
   });
 
-  it('rejects invalid environment values with the variable named', () => {
-    process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT = 'sometimes';
+  it('a rollout gives the profile property without an exposure event; OPTIMIZELY_MIXPANEL_ROLLOUTS chooses', async () => {
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const run = async (userId: string) => {
+      const client = createOfflineClient(sdk);
+      const user = client.createUserContext(userId);
+      user.decide('checkout_redesign');
+      user.decide('premium_banner'); // everyone else
+      const premium = client.createUserContext(`${userId}-premium`);
+      premium.qualifiedSegments = ['premium_users'];
+      premium.decide('premium_banner'); // targeted delivery
+      await instrumentation.flush();
+      client.close();
+    };
+    instrument();
+    await run('user-r1');
+    expect(server.events.map((e) => `${e.properties.distinct_id} ${e.properties.flag_key}`)).toEqual([
+      'user-r1 checkout_redesign',
+    ]);
+    expect(server.profiles.get('user-r1')).toEqual({
+      '[Optimizely] checkout_redesign': 'variation_a',
+      '[Optimizely] premium_banner': 'off',
+    });
+    expect(server.profiles.get('user-r1-premium')).toEqual({ '[Optimizely] premium_banner': 'on' });
+
+    process.env.OPTIMIZELY_MIXPANEL_ROLLOUTS = 'event';
     try {
-      expect(() => new OptimizelyMixpanelInstrumentation({ enabled: false })).toThrow(
-        /OPTIMIZELY_MIXPANEL_EVENT_FORMAT/,
-      );
+      instrument();
+      server.reset();
+      await run('user-r2');
+      expect(server.events.map((e) => `${e.properties.distinct_id} ${e.properties.flag_key}`).sort()).toEqual([
+        'user-r2 checkout_redesign',
+        'user-r2 premium_banner',
+        'user-r2-premium premium_banner',
+      ]);
+      process.env.OPTIMIZELY_MIXPANEL_ROLLOUTS = 'off';
+      instrument();
+      server.reset();
+      await run('user-r3');
+      expect(server.events.map((e) => e.properties.flag_key)).toEqual(['checkout_redesign']);
+      expect(server.profiles.get('user-r3')).toEqual({ '[Optimizely] checkout_redesign': 'variation_a' });
+      expect(instrumentation.stats().skipped.rollout_excluded).toBe(2);
     } finally {
+      delete process.env.OPTIMIZELY_MIXPANEL_ROLLOUTS;
+    }
+  });
+
+  it('exposure events carry the trace id of the span active in decide(), the span event their $insert_id', async () => {
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    instrument();
+    const client = createOfflineClient(sdk);
+    const span = tracer.startSpan('GET /traced');
+    context.with(trace.setSpan(context.active(), span), () =>
+      client.createUserContext('user-t1').decide('checkout_redesign'),
+    );
+    span.end();
+    client.createUserContext('user-t2').decide('checkout_redesign'); // no active span
+    await instrumentation.flush();
+    const byUser = Object.fromEntries(server.events.map((e) => [e.properties.distinct_id, e.properties]));
+    expect(byUser['user-t1']?.trace_id).toBe(span.spanContext().traceId);
+    expect(byUser['user-t2']).not.toHaveProperty('trace_id');
+    const event = spans.getFinishedSpans().find((s) => s.name === 'GET /traced')?.events[0];
+    expect(event?.attributes?.['mixpanel.insert_id']).toBe(byUser['user-t1']?.$insert_id);
+
+    instrument({ traceIds: false });
+    server.reset();
+    const off = tracer.startSpan('GET /untraced');
+    context.with(trace.setSpan(context.active(), off), () =>
+      client.createUserContext('user-t3').decide('checkout_redesign'),
+    );
+    off.end();
+    await instrumentation.flush();
+    client.close();
+    expect(server.events[0]?.properties.distinct_id).toBe('user-t3');
+    expect(server.events[0]?.properties).not.toHaveProperty('trace_id');
+  });
+
+  it('export spans use the tracer provider given to setTracerProvider()', async () => {
+    const inst = instrument();
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    inSpan('GET /export', () => client.createUserContext('user-export').decide('checkout_redesign'));
+    await inst.flush();
+    client.close();
+    const exportSpans = spans.getFinishedSpans().filter((s) => s.name.startsWith('POST '));
+    expect(exportSpans.length).toBeGreaterThan(0);
+    expect(exportSpans[0]?.instrumentationScope.name).toBe('@optimizely-mixpanel/exporter');
+  });
+
+  it("counts every decision by outcome on the instrumentation's meter", async () => {
+    const before = await counterBy('optimizely_mixpanel.decisions', 'optimizely.exposure');
+    const inst = instrument();
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    const user = client.createUserContext('user-meter');
+    user.decide('checkout_redesign');
+    user.decide('checkout_redesign');
+    user.decide('checkout_redesign');
+    client.createUserContext('anon').decide('checkout_redesign');
+    await inst.flush();
+    client.close();
+    const after = await counterBy('optimizely_mixpanel.decisions', 'optimizely.exposure');
+    const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+    expect([delta('exported'), delta('duplicate'), delta('invalid_user_id')]).toEqual([1, 2, 1]);
+    expect(inst.stats().skipped.duplicate).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('hostile hooks, clients and settings', () => {
+  /** Decides checkout_redesign (an experiment) and premium_banner (a rollout) for each user, then flushes. */
+  async function decideFor(userIds: string[], flags = ['checkout_redesign']) {
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    for (const id of userIds) for (const flag of flags) client.createUserContext(id).decide(flag);
+    await instrumentation.flush();
+    client.close();
+  }
+
+  it('an async hook that rejects is contained and reported; its promise is not awaited', async () => {
+    const warnings = captureWarnings();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      instrument({
+        exposureHook: async (exposure) => {
+          if (exposure.distinctId === 'user-async-false') return false;
+          throw new Error('async hook failure');
+        },
+      });
+      await decideFor(['user-async-throw', 'user-async-false', 'user-async-throw-2']);
+      await new Promise((resolve) => setImmediate(resolve));
+      await expect.poll(() => warnings.some((w) => w.includes("exposureHook's promise rejected"))).toBe(true);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    // Documented: a promise's result is ignored, so `async () => false` drops nothing.
+    expect(server.events.map((e) => e.properties.distinct_id).sort()).toEqual([
+      'user-async-false',
+      'user-async-throw',
+      'user-async-throw-2',
+    ]);
+    expect(warnings.filter((w) => w.includes('returned a promise'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.includes('promise rejected'))).toHaveLength(1); // rate-limited
+  });
+
+  it('what a hook leaves behind is validated, and every removal is counted', async () => {
+    instrument({
+      exposureHook: (exposure) => {
+        const kind = exposure.distinctId.replace(/^user-hook-/, '');
+        const e = exposure as unknown as Record<string, unknown>;
+        if (kind === 'null') e.events = null;
+        if (kind === 'string') e.events = 'abc';
+        if (kind === 'nameless') for (const event of exposure.events) event.event = '';
+        if (kind === 'emptied') exposure.events.length = 0;
+        if (kind === 'no-profile') e.profileUpdate = null;
+        return undefined;
+      },
+    });
+    const before = instrumentation.stats().skipped;
+    await decideFor(['null', 'string', 'nameless', 'emptied', 'no-profile', 'ok'].map((k) => `user-hook-${k}`));
+    const after = instrumentation.stats().skipped;
+    const delta = (k: 'invalid_hook_result' | 'dropped_by_hook') => (after[k] ?? 0) - (before[k] ?? 0);
+    // Only well-formed events reach Mixpanel; none is nameless.
+    expect(server.events.map((e) => [e.event, e.properties.distinct_id])).toEqual([
+      ['Experiment Viewed', 'user-hook-ok'],
+    ]);
+    // Profiles still go where only events were removed.
+    expect([...server.profiles.keys()].sort()).toEqual(
+      ['emptied', 'nameless', 'null', 'ok', 'string'].map((k) => `user-hook-${k}`),
+    );
+    expect(delta('invalid_hook_result')).toBe(4); // null, 'abc', nameless, no profile
+    expect(delta('dropped_by_hook')).toBe(1); // emptied
+  });
+
+  it('a throwing hook warns once per interval, not once per decision', async () => {
+    // A fresh instance: the shared one may have warned within the interval already.
+    instrumentation.disable();
+    const warnings = captureWarnings();
+    const inst = new OptimizelyMixpanelInstrumentation({
+      ...baseConfig(),
+      exposureHook: () => {
+        throw new Error('hook failure');
+      },
+    });
+    try {
+      const client = createOfflineClient(requireFrom('sdk6')('@optimizely/optimizely-sdk'));
+      expect(inst.instrumentClient(client)).toBe(true);
+      for (let i = 0; i < 30; i++) client.createUserContext(`user-throwing-${i}`).decide('checkout_redesign');
+      await inst.flush();
+      client.close();
+    } finally {
+      await inst.shutdown(100);
+      inst.disable();
+      instrumentation.enable();
+    }
+    expect(server.events).toHaveLength(30);
+    expect(warnings.filter((w) => w.includes('exposureHook threw'))).toHaveLength(1);
+  });
+
+  it('a client whose getOptimizelyConfig throws still exports its decisions, with one warning', async () => {
+    const warnings = captureWarnings();
+    instrument();
+    const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+    const client = createOfflineClient(sdk);
+    client.getOptimizelyConfig = () => {
+      throw new Error('config unavailable');
+    };
+    for (let i = 0; i < 100; i++) client.createUserContext(`user-noconfig-${i}`).decide('checkout_redesign');
+    await instrumentation.flush();
+    client.close();
+    expect(server.events).toHaveLength(100);
+    expect(warnings.filter((w) => w.includes('getOptimizelyConfig() threw'))).toHaveLength(1);
+  });
+
+  it('an invalid optional setting warns once by name, without its value, and its default applies', async () => {
+    process.env.OPTIMIZELY_MIXPANEL_DEDUP_WINDOW_MS = '30m';
+    process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT = TOKEN; // a secret pasted into the wrong variable
+    let warnings: string[] = [];
+    try {
+      let created: OptimizelyMixpanelInstrumentation | undefined;
+      expect(() => {
+        created = new OptimizelyMixpanelInstrumentation({ ...baseConfig(), enabled: false });
+      }).not.toThrow();
+      expect(() => created?.setConfig({ ...baseConfig(), enabled: false })).not.toThrow();
+      warnings = captureWarnings();
+      expect(() => instrument()).not.toThrow();
+      instrument();
+      await decideFor(['user-config-1']);
+      await decideFor(['user-config-1']); // the default window still deduplicates
+      expect(server.events.map((e) => [e.event, e.properties.distinct_id])).toEqual([
+        ['Experiment Viewed', 'user-config-1'],
+      ]);
+    } finally {
+      delete process.env.OPTIMIZELY_MIXPANEL_DEDUP_WINDOW_MS;
       delete process.env.OPTIMIZELY_MIXPANEL_EVENT_FORMAT;
     }
+    expect(warnings.filter((w) => w.includes('OPTIMIZELY_MIXPANEL_DEDUP_WINDOW_MS'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.includes('OPTIMIZELY_MIXPANEL_EVENT_FORMAT'))).toHaveLength(1);
+    expect(warnings.join('\n')).not.toContain('30m');
+    expect(warnings.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('only a missing token or an unusable host turns export off, and the host is not echoed', async () => {
+    const warnings = captureWarnings();
+    process.env.MIXPANEL_API_HOST = 'not a url with a secret-ish-value';
+    try {
+      const inst = new OptimizelyMixpanelInstrumentation({ token: TOKEN, enabled: false });
+      expect(inst.instrumentClient(createOfflineClient(requireFrom('sdk6')('@optimizely/optimizely-sdk')))).toBe(true);
+      expect(inst.exporter).toBeUndefined();
+    } finally {
+      delete process.env.MIXPANEL_API_HOST;
+    }
+    process.env.OPTIMIZELY_MIXPANEL_REGION = 'mars';
+    try {
+      const inst = new OptimizelyMixpanelInstrumentation({ token: TOKEN, enabled: false });
+      inst.instrumentClient(createOfflineClient(requireFrom('sdk6')('@optimizely/optimizely-sdk')));
+      expect(inst.exporter).toBeUndefined();
+    } finally {
+      delete process.env.OPTIMIZELY_MIXPANEL_REGION;
+    }
+    expect(warnings.join('\n')).toMatch(/MIXPANEL_API_HOST/);
+    expect(warnings.join('\n')).toMatch(/OPTIMIZELY_MIXPANEL_REGION/);
+    expect(warnings.join('\n')).not.toContain('secret-ish-value');
+    expect(warnings.join('\n')).not.toContain('mars');
+  });
+
+  it('hashes context ids with a keyed HMAC: stable across a fleet sharing a token, not a plain SHA-256', () => {
+    const ids = (config: OptimizelyMixpanelInstrumentationConfig) => {
+      instrument({ spanEvents: true, ...config });
+      spans.reset();
+      const sdk: AnySdk = requireFrom('sdk6')('@optimizely/optimizely-sdk');
+      const client = createOfflineClient(sdk);
+      inSpan('GET /id', () => client.createUserContext('user-123').decide('checkout_redesign'));
+      client.close();
+      return spans.getFinishedSpans()[0]?.events[0]?.attributes?.['feature_flag.context.id'];
+    };
+    const first = ids({});
+    const plain = createHash('sha256').update('user-123').digest('hex').slice(0, 32);
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(first).not.toBe(plain);
+    // Another instance of the fleet (same token) derives the same id with no setting.
+    expect(ids({})).toBe(first);
+    expect(ids({ token: 'another-project-token' })).not.toBe(first);
+    const keyed = ids({ contextIdKey: 'a-key-of-our-own' });
+    expect(keyed).toBe(createHmac('sha256', 'a-key-of-our-own').update('user-123').digest('hex').slice(0, 32));
   });
 });

@@ -62,8 +62,8 @@ describe.each([
 describe('Mixpanel does not answer during an invocation', () => {
   it('the invocation still completes within its remaining time; the exposures wait in /tmp for the next one', async () => {
     server.injectFault('hang', { times: Infinity });
-    // The flush may take a minute, the invocation has 4 s left: the remaining time must win.
-    const slow = { TIMEOUT_MS: '4000', OPTIMIZELY_MIXPANEL_LAMBDA_FLUSH_TIMEOUT_MS: '60000' };
+    // The flush may take a minute, the invocation has 6 s left: the remaining time must win.
+    const slow = { TIMEOUT_MS: '6000', OPTIMIZELY_MIXPANEL_LAMBDA_FLUSH_TIMEOUT_MS: '60000' };
     const first = await invoke('sdk6', 'lambda.asyncHandler', { users: 20 }, slow);
     expect(first.stdout).toBe('result {"decided":20}\n');
     expect(first.stderr).toMatch(/not delivered within the invocation's budget, written to /);

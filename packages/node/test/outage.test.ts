@@ -60,19 +60,18 @@ describe(`a Mixpanel outage of ${30 * SCALE} s at ${RATE} exposures/s`, () => {
         OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS: String(Math.max(30_000, 120_000 * SCALE)),
       });
       await server.waitFor(() => server.events.length > 0, 20_000);
-      await server.down();
+      await server.stop();
       const downAt = progress(app.stdout());
       await server.waitFor(() => progress(app.stdout()) >= downAt + OUTAGE_EXPOSURES, 60_000 + 60_000 * SCALE);
-      expect(spoolFiles(spoolDir).length).toBeGreaterThan(0); // the outage outgrew the queue
-      await server.up();
+      await server.start();
       const run = await app.done;
 
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`decided ${total}`);
       const stats = JSON.parse(/^stats (.*)$/m.exec(run.stderr)?.[1] ?? '{}');
-      expect(stats.spooled).toBeGreaterThan(0);
+      expect(stats.spooled).toBeGreaterThan(0); // the outage outgrew the queue
       expect(Object.values(stats.dropped as Record<string, number>).every((n) => n === 0)).toBe(true);
-      expect(stats.pending).toBe(0);
+      expect(stats.pending, run.stderr).toBe(0);
       expect(new Set(server.events.map((e) => e.properties.distinct_id)).size).toBe(total);
       expect(server.events).toHaveLength(total);
       expect(server.profiles.size).toBe(total);

@@ -97,10 +97,11 @@ describe.each(ROUTES)('%s %s with %s', (fixture, entry, flag) => {
     const served = plain.stdout.split('\n').filter((line) => /^user-\d+ /.test(line));
     expect(served).toHaveLength(10);
     for (const line of served) expect(exposures).toContain(line);
-    expect(exposures.filter((e) => e.startsWith('user-all '))).toHaveLength(2); // decideAll: both flags
-    expect(exposures.filter((e) => e.startsWith('user-keys '))).toEqual(['user-keys premium_banner=off']);
-    expect(exposures).toContain('user-premium premium_banner=on'); // segment set by hand
-    expect(server.events).toHaveLength(10 + 2 + 1 + 1);
+    // decideAll: the experiment gives an exposure event; premium_banner is a rollout, profile only.
+    expect(exposures.filter((e) => e.startsWith('user-all '))).toHaveLength(1);
+    expect(exposures.filter((e) => e.startsWith('user-keys '))).toEqual([]);
+    expect(exposures.filter((e) => e.startsWith('user-premium '))).toEqual([]);
+    expect(server.events).toHaveLength(10 + 1);
     expect(server.store.duplicates).toBe(0);
     expect(server.profiles.get('user-premium')).toEqual({ '[Optimizely] premium_banner': 'on' });
     expect(server.profiles.get('user-keys')).toEqual({ '[Optimizely] premium_banner': 'off' });
@@ -184,7 +185,7 @@ describe('the preload never changes the app', () => {
     expect(run.stdout).toBe(plain.stdout);
     // One line, after the deadline gave up: nothing was lost, it all went to the spool.
     expect(run.stderr.match(/undelivered at exit/g)).toHaveLength(1);
-    expect(run.stderr).toMatch(/28 Mixpanel record\(s\) undelivered at exit: 28 written to the spool/);
+    expect(run.stderr).toMatch(/(\d+) Mixpanel record\(s\) undelivered at exit: \1 written to the spool/);
     expect(run.stderr).not.toMatch(/lost/);
     expect(spoolFiles(`${folder.dir}/spool`).length).toBeGreaterThan(0);
 
@@ -192,7 +193,7 @@ describe('the preload never changes the app', () => {
     await runApp('sdk5', 'app.cjs', '--require', { USERS: '2' });
     const users = server.events.map((e) => e.properties.distinct_id);
     expect(users.filter((u) => u === 'user-9')).toHaveLength(1); // from the first run only
-    expect(server.events).toHaveLength(14 + 6); // both runs (the second: 2 users, decideAll, keys, premium), each once
+    expect(server.events).toHaveLength(11 + 3); // both runs (as in the first test: users and decideAll), each once
     expect(server.store.duplicates).toBe(0);
   });
 

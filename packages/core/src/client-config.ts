@@ -1,0 +1,81 @@
+import type { ClientConfig, RuleKind } from './types.js';
+
+interface OptimizelyConfigLike {
+  environmentKey?: string;
+  revision?: string;
+  featuresMap?: Record<string, { experimentRules?: Array<{ key: string }>; deliveryRules?: Array<{ key: string }> }>;
+}
+
+/** After a throwing `getOptimizelyConfig`, decisions between two attempts to read it again. */
+const RETRY_AFTER = 1000;
+
+/**
+ * Reads a client's OptimizelyConfig once and keeps it until the SDK announces a
+ * new datafile (OPTIMIZELY_CONFIG_UPDATE → {@link invalidate}), so a decision
+ * never pays for it. Never throws: a client whose `getOptimizelyConfig` throws
+ * gives no config (decisions are still handled, with rule kinds from rule keys
+ * alone) and is asked again only every thousand decisions.
+ */
+export class ClientConfigCache {
+  private cached: ClientConfig | undefined;
+  private failures = 0;
+  private skipReads = 0;
+
+  /** @param onError told of each failed read (the caller rate-limits its warning). */
+  constructor(
+    private readonly client: { getOptimizelyConfig?: () => unknown },
+    private readonly onError?: (error: unknown) => void,
+  ) {}
+
+  /** Forgets the cached config; the next decision reads the new datafile's. */
+  invalidate(): void {
+    this.cached = undefined;
+    this.skipReads = 0;
+  }
+
+  /** Reads of `getOptimizelyConfig` that threw, since creation. */
+  get errors(): number {
+    return this.failures;
+  }
+
+  get(): ClientConfig | undefined {
+    if (this.cached) return this.cached;
+    if (this.skipReads > 0) {
+      this.skipReads--;
+      return undefined;
+    }
+    try {
+      const config = this.client.getOptimizelyConfig?.() as OptimizelyConfigLike | null | undefined;
+      if (!config) return undefined; // not ready yet: read again on the next decision
+      this.cached = build(config);
+      return this.cached;
+    } catch (error) {
+      this.failures++;
+      this.skipReads = RETRY_AFTER;
+      try {
+        this.onError?.(error);
+      } catch {
+        // Runs inside decide(): a throwing reporter changes nothing.
+      }
+      return undefined;
+    }
+  }
+}
+
+function build(config: OptimizelyConfigLike): ClientConfig {
+  const ruleKinds = new Map<string, Map<string, RuleKind>>();
+  for (const [flagKey, flag] of Object.entries(config.featuresMap ?? {})) {
+    const rules = new Map<string, RuleKind>();
+    for (const rule of flag?.experimentRules ?? []) rules.set(rule.key, 'experiment');
+    for (const rule of flag?.deliveryRules ?? []) {
+      rules.set(rule.key, rule.key.startsWith('default-rollout-') ? 'everyone_else' : 'rollout');
+    }
+    ruleKinds.set(flagKey, rules);
+  }
+  return {
+    environmentKey:
+      typeof config.environmentKey === 'string' && config.environmentKey ? config.environmentKey : undefined,
+    revision: typeof config.revision === 'string' && config.revision ? config.revision : undefined,
+    ruleKinds,
+  };
+}

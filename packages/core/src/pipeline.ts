@@ -1,0 +1,193 @@
+import { ExposureDeduplicator } from './dedup.js';
+import { hash128, rehash, toHex } from './hash.js';
+import { isValidDistinctId, propertyValue } from './limits.js';
+import { type LegacyReader, readNotification } from './notification.js';
+import { checkAllowlist, isValidName, RecordBuilder } from './records.js';
+import type {
+  ClientConfig,
+  EventFormat,
+  Exposure,
+  FlagDecision,
+  Outcome,
+  PipelineConfig,
+  RolloutMode,
+  SkipReason,
+  TraceSpan,
+} from './types.js';
+
+const EVENT_FORMATS: readonly EventFormat[] = ['experiment_viewed', 'experiment_started', 'both'];
+const ROLLOUT_MODES: readonly RolloutMode[] = ['event', 'profile', 'off'];
+const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
+
+/**
+ * The decision path shared by Node and the browser: one DECISION notification
+ * (SDK 5.x or 6.x) in, an {@link Outcome} out: an exposure with its Mixpanel
+ * records, or a skip with its reason. Stateful only through its bounded dedup
+ * memory. Neither the constructor nor {@link handle} ever throws.
+ *
+ * By default an experiment rule gives the exposure event and the profile
+ * property; a rollout rule (targeted delivery, everyone else) gives the profile
+ * property alone (`rollouts: 'event' | 'profile' | 'off'`).
+ *
+ * @example
+ * ```ts
+ * const pipeline = new DecisionPipeline({ dedup: { windowMs: 30 * 60_000 } });
+ * const clientConfig = new ClientConfigCache(client);
+ * notificationCenter.addNotificationListener(DECISION, (n) => {
+ *   const { exposure } = pipeline.handle(n, clientConfig.get());
+ *   if (exposure) send(exposure.events, exposure.profileUpdate);
+ * });
+ * ```
+ */
+export class DecisionPipeline {
+  private readonly legacy: LegacyReader | undefined;
+  private readonly rollouts: RolloutMode;
+  private readonly includeRuleless: boolean;
+  private readonly records: RecordBuilder;
+  private readonly now: () => number;
+  private readonly dedupClock: () => number;
+  /** The dedup memory, or undefined when dedup is off. */
+  readonly deduplicator: ExposureDeduplicator | undefined;
+  private readonly windowMs: number;
+
+  constructor(config: PipelineConfig = {}) {
+    const warn = (message: string) => {
+      try {
+        config.warn?.(message);
+      } catch {
+        // A throwing logger changes nothing.
+      }
+    };
+    const format = oneOf('eventFormat', config.eventFormat, EVENT_FORMATS, 'experiment_viewed', warn);
+    this.rollouts = oneOf('rollouts', config.rollouts, ROLLOUT_MODES, 'profile', warn);
+    let eventName = config.eventName ?? 'Experiment Viewed';
+    if (!isValidName(eventName)) {
+      warn(invalid('eventName'));
+      eventName = 'Experiment Viewed';
+    }
+    let prefix = config.profilePropertyPrefix ?? '[Optimizely] ';
+    if (prefix !== '' && !isValidName(prefix)) {
+      warn(invalid('profilePropertyPrefix'));
+      prefix = '[Optimizely] ';
+    }
+    this.legacy = typeof config.legacy === 'function' ? config.legacy : undefined;
+    this.includeRuleless = config.includeRulelessDecisions === true;
+    this.records = new RecordBuilder(format, eventName, prefix, checkAllowlist(config.attributeAllowlist, warn));
+    this.now = typeof config.now === 'function' ? config.now : Date.now;
+    this.dedupClock = typeof config.dedupClock === 'function' ? config.dedupClock : this.now;
+    this.deduplicator = config.dedup === false ? undefined : new ExposureDeduplicator(config.dedup, this.now());
+    this.windowMs = this.deduplicator?.windowMs ?? 30 * 60 * 1000;
+  }
+
+  /**
+   * Handles one DECISION notification. `clientConfig` (rule kinds, from
+   * {@link ClientConfigCache}) tells experiments from targeted deliveries;
+   * without it only `default-rollout-*` rules are known as rollouts. `span` is
+   * the span active in `decide()`, whose trace id the exposure events carry.
+   * `decision` is the parsed decision whenever the payload names one, skipped
+   * or not (for telemetry of every evaluation).
+   */
+  handle(notification: unknown, clientConfig?: ClientConfig, span?: TraceSpan): Outcome {
+    let decision: FlagDecision | undefined;
+    try {
+      const read = readNotification(notification, this.legacy, clientConfig);
+      if (typeof read === 'string') return { decision: undefined, skipReason: read };
+      decision = read;
+      const reason = this.check(decision);
+      if (reason) return { decision, skipReason: reason };
+      return this.expose(decision, notification, span);
+    } catch {
+      // Hostile payloads (throwing getters, proxies) end here.
+      return { decision, skipReason: 'invalid_notification' };
+    }
+  }
+
+  /**
+   * Forgets an exposure, so the same decision is exposed again. For senders
+   * that could not deliver it and want a later decision to retry.
+   */
+  forget(exposure: Exposure): void {
+    this.deduplicator?.forget(exposure.distinctId, exposure.flagKey);
+  }
+
+  private isRollout(d: FlagDecision): boolean {
+    return !d.ruleKey || d.ruleKind === 'rollout' || d.ruleKind === 'everyone_else';
+  }
+
+  private check(d: FlagDecision): SkipReason | undefined {
+    if (!isValidDistinctId(d.userId)) return 'invalid_user_id';
+    if (this.records.profileName(d.flagKey) === null) return 'invalid_flag_key';
+    if (!d.ruleKey && !this.includeRuleless) return 'no_rule';
+    if (this.rollouts === 'off' && this.isRollout(d)) return 'rollout_excluded';
+    if (!d.variationKey && d.enabled) return 'no_variation';
+    return undefined;
+  }
+
+  private expose(d: FlagDecision, notification: unknown, span: TraceSpan | undefined): Outcome {
+    const distinctId = d.userId as string;
+    const flagKey = d.flagKey;
+    const ruleKey = d.ruleKey ?? '';
+    const variationKey = d.variationKey || 'off';
+    if (this.deduplicator?.seen(distinctId, flagKey, ruleKey, variationKey, this.dedupClock())) {
+      return { decision: d, skipReason: 'duplicate' };
+    }
+    const timestamp = this.now();
+    const profileName = this.records.profileName(flagKey) as string;
+    const profileValue = d.enabled ? propertyValue(variationKey) : 'off';
+    let insertId = '';
+    let events: Exposure['events'] = [];
+    if (this.rollouts === 'event' || !this.isRollout(d)) {
+      // Same tuple in the same window bucket, in any process, gives the same id.
+      const hash = hash128([distinctId, flagKey, ruleKey, variationKey]);
+      insertId = toHex(rehash(hash, Math.floor(timestamp / this.windowMs)));
+      const traceId = span?.spanContext().traceId;
+      events = this.records.events({
+        decision: d,
+        distinctId,
+        variationKey,
+        ruleKey,
+        time: timestamp,
+        insertId,
+        attributes: (notification as { attributes?: unknown }).attributes,
+        traceId: traceId && TRACE_ID.test(traceId) ? traceId : undefined,
+      });
+    }
+    const exposure: Exposure = {
+      distinctId,
+      flagKey,
+      variationKey,
+      ruleKey,
+      ruleKind: d.ruleKind,
+      enabled: d.enabled,
+      decisionType: d.decisionType,
+      decisionEventDispatched: d.decisionEventDispatched,
+      timestamp,
+      insertId,
+      profileProperty: { name: profileName, value: profileValue },
+      events,
+      // A computed key defines an own property even for `__proto__`.
+      profileUpdate: { $distinct_id: distinctId, $set: { [profileName]: profileValue } },
+    };
+    if (d.experimentId !== undefined) exposure.experimentId = d.experimentId;
+    if (d.variationId !== undefined) exposure.variationId = d.variationId;
+    return { exposure, decision: d };
+  }
+}
+
+function oneOf<T extends string>(
+  option: string,
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+  warn: (message: string) => void,
+): T {
+  if (value === undefined) return fallback;
+  if (allowed.includes(value as T)) return value as T;
+  warn(`${invalid(option)} (one of ${allowed.join(', ')})`);
+  return fallback;
+}
+
+/** Names the option, never its value: a misplaced secret must not reach a log. */
+function invalid(option: string): string {
+  return `${option} is invalid: its default applies`;
+}

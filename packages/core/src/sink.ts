@@ -1,0 +1,61 @@
+import { type ExposureHook, type HookProblem, runExposureHook } from './hooks.js';
+import type { Exposure, FlagDecision, Outcome, SkipReason } from './types.js';
+
+/**
+ * Where complete exposures go: the exporter's queue in Node, `mixpanel-browser`
+ * in the page. Every exposure the pipeline lets through (event and profile
+ * property, or a rollout's profile property alone) passes through {@link send}
+ * once, after the exposure hook: the one place to observe them all.
+ */
+export interface ExposureSink {
+  /** Sends one exposure; returns nothing when it was handed over, else why it was not. */
+  send(exposure: Exposure, decision: FlagDecision): SkipReason | undefined;
+}
+
+/** What became of a decision: `exported`, or why not. */
+export type DecisionResult = 'exported' | SkipReason;
+
+/**
+ * Finishes a decision the pipeline handled: runs the exposure hook, hands what
+ * is left to the sink, and reports every skip through `count`: once per
+ * decision not exported, and once (with `removal` true) when the hook removed
+ * events of an exposure whose profile property is still sent.
+ */
+export function deliver(
+  outcome: Outcome,
+  sink: ExposureSink,
+  hook: ExposureHook | undefined,
+  count: (reason: SkipReason, removal?: boolean) => void,
+  report: (problem: HookProblem, error?: unknown) => void,
+): DecisionResult {
+  const { exposure, decision } = outcome;
+  if (!exposure) {
+    count(outcome.skipReason);
+    return outcome.skipReason;
+  }
+  let removed: SkipReason | undefined;
+  if (hook) {
+    const keep = runExposureHook(
+      hook,
+      exposure,
+      decision,
+      (reason) => {
+        removed = reason;
+      },
+      report,
+    );
+    if (!keep) {
+      const reason = removed ?? 'dropped_by_hook';
+      count(reason);
+      return reason;
+    }
+    // Events removed, profile property still sent: counted, the decision itself is exported.
+    if (removed) count(removed, true);
+  }
+  const failed = sink.send(exposure, decision);
+  if (failed) {
+    count(failed);
+    return failed;
+  }
+  return 'exported';
+}

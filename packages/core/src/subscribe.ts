@@ -1,0 +1,59 @@
+import { ClientConfigCache } from './client-config.js';
+
+const DECISION_6 = 'DECISION';
+const DECISION_5 = 'DECISION:type, userId, attributes, decisionInfo';
+const CONFIG_UPDATE = 'OPTIMIZELY_CONFIG_UPDATE';
+
+/** Notification type names as an SDK module exports them (6.x: `NOTIFICATION_TYPES`; 5.x: `enums.NOTIFICATION_TYPES`). */
+export interface NotificationTypes {
+  DECISION?: string;
+  OPTIMIZELY_CONFIG_UPDATE?: string;
+}
+
+interface SdkLike {
+  NOTIFICATION_TYPES?: NotificationTypes;
+  enums?: { NOTIFICATION_TYPES?: NotificationTypes };
+  default?: SdkLike;
+}
+
+interface NotificationCenter {
+  addNotificationListener(type: string, listener: (payload: unknown) => void): number;
+}
+
+/** Called with every DECISION notification of a subscribed client and that client's config cache. */
+export type DecisionListener = (notification: unknown, config: ClientConfigCache) => void;
+
+/**
+ * Adds `listener` to a client's DECISION notifications, and keeps the
+ * client's rule kinds fresh on OPTIMIZELY_CONFIG_UPDATE. The type string
+ * differs by major version (6.x `DECISION`, 5.x its long form): taken from
+ * `sdk` when given, else both are tried. Idempotent through `subscribed`: a
+ * client never gets two listeners. Returns whether the client is subscribed.
+ * May throw on a hostile client; callers contain it.
+ */
+export function subscribeClient(
+  client: unknown,
+  listener: DecisionListener,
+  subscribed: WeakSet<object>,
+  sdk?: unknown,
+  onConfigError?: (error: unknown) => void,
+): boolean {
+  if (!client || typeof client !== 'object') return false;
+  if (subscribed.has(client)) return true;
+  const center = (client as { notificationCenter?: NotificationCenter }).notificationCenter;
+  if (!center || typeof center.addNotificationListener !== 'function') return false;
+  const s = sdk as SdkLike | undefined;
+  const types = s?.NOTIFICATION_TYPES ?? s?.enums?.NOTIFICATION_TYPES ?? s?.default?.enums?.NOTIFICATION_TYPES;
+  const cache = new ClientConfigCache(client as { getOptimizelyConfig?: () => unknown }, onConfigError);
+  const onDecision = (notification: unknown) => listener(notification, cache);
+  let id = -1;
+  for (const type of types?.DECISION ? [types.DECISION] : [DECISION_6, DECISION_5]) {
+    id = center.addNotificationListener(type, onDecision);
+    if (typeof id !== 'number' || id >= 0) break;
+  }
+  if (typeof id === 'number' && id < 0) return false;
+  // Only once the DECISION listener is in: a refused client keeps no listener of ours.
+  center.addNotificationListener(types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE, () => cache.invalidate());
+  subscribed.add(client);
+  return true;
+}

@@ -1,0 +1,461 @@
+import { describe, expect, it } from 'vitest';
+import { DecisionPipeline, type PipelineConfig, readLegacyDecision } from '../src/index.js';
+
+const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+
+function flag(overrides: Record<string, unknown> = {}, ...user: [userId?: unknown, attributes?: unknown]) {
+  // An explicit `undefined` user id must reach the normalizer, so no default parameter here.
+  const userId = user.length > 0 ? user[0] : 'user-123';
+  const attributes = user[1] ?? {};
+  return {
+    type: 'flag',
+    userId,
+    attributes,
+    decisionInfo: {
+      flagKey: 'checkout_redesign',
+      enabled: true,
+      variationKey: 'variation_a',
+      ruleKey: 'checkout_redesign_ab',
+      variables: {},
+      reasons: [],
+      decisionEventDispatched: true,
+      experimentId: '40000000001',
+      variationId: '70000000002',
+      ...overrides,
+    },
+  };
+}
+
+function normalizer(config: PipelineConfig = {}, clock = { now: T0 }) {
+  return new DecisionPipeline({ now: () => clock.now, ...config });
+}
+
+describe('DecisionPipeline: exposures', () => {
+  it('turns a flag decision into an exposure, an event and a profile update', () => {
+    const { exposure, skipReason } = normalizer().handle(flag());
+    expect(skipReason).toBeUndefined();
+    expect(exposure).toMatchObject({
+      distinctId: 'user-123',
+      flagKey: 'checkout_redesign',
+      variationKey: 'variation_a',
+      ruleKey: 'checkout_redesign_ab',
+      enabled: true,
+      experimentId: '40000000001',
+      variationId: '70000000002',
+      decisionEventDispatched: true,
+      timestamp: T0,
+    });
+    expect(exposure?.insertId).toMatch(/^[0-9a-f]{32}$/);
+    expect(exposure?.profileUpdate).toEqual({
+      $distinct_id: 'user-123',
+      $set: { '[Optimizely] checkout_redesign': 'variation_a' },
+    });
+    expect(exposure?.events).toEqual([
+      {
+        event: 'Experiment Viewed',
+        properties: {
+          distinct_id: 'user-123',
+          time: T0,
+          $insert_id: exposure?.insertId,
+          flag_key: 'checkout_redesign',
+          variation_key: 'variation_a',
+          rule_key: 'checkout_redesign_ab',
+          enabled: true,
+          experiment_id: 'exp_40000000001',
+          variation_id: 'var_70000000002',
+        },
+      },
+    ]);
+  });
+
+  it('writes "off" to the profile when the flag is disabled', () => {
+    const { exposure } = normalizer().handle(
+      flag({ enabled: false, variationKey: 'control', ruleKey: 'checkout_redesign_ab' }),
+    );
+    expect(exposure?.profileUpdate.$set).toEqual({ '[Optimizely] checkout_redesign': 'off' });
+    expect(exposure?.events[0]?.properties.variation_key).toBe('control');
+    expect(exposure?.events[0]?.properties.enabled).toBe(false);
+  });
+
+  it('omits ids a 5.x payload does not carry', () => {
+    const { exposure } = normalizer().handle(flag({ experimentId: undefined, variationId: undefined }));
+    expect(exposure?.events[0]?.properties).not.toHaveProperty('experiment_id');
+    expect(exposure).not.toHaveProperty('experimentId');
+  });
+
+  it('emits $experiment_started for Mixpanel Experiments, alone or with Experiment Viewed', () => {
+    const started = normalizer({ eventFormat: 'experiment_started' }).handle(flag()).exposure;
+    expect(started?.events.map((e) => e.event)).toEqual(['$experiment_started']);
+    expect(started?.events[0]?.properties).toMatchObject({
+      'Experiment name': 'checkout_redesign_ab',
+      'Variant name': 'variation_a',
+    });
+    const both = normalizer({ eventFormat: 'both' }).handle(flag()).exposure;
+    expect(both?.events.map((e) => e.event)).toEqual(['Experiment Viewed', '$experiment_started']);
+    expect(both?.events[0]?.properties.$insert_id).toBe(both?.events[1]?.properties.$insert_id);
+  });
+
+  it('takes a custom event name and profile prefix', () => {
+    const { exposure } = normalizer({ eventName: 'Exposure', profilePropertyPrefix: 'exp: ' }).handle(flag());
+    expect(exposure?.events[0]?.event).toBe('Exposure');
+    expect(Object.keys(exposure?.profileUpdate.$set ?? {})).toEqual(['exp: checkout_redesign']);
+  });
+
+  it('never throws on invalid configuration: warns by option name and uses the default', () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    const pipeline = normalizer({
+      eventFormat: 'bogus' as never,
+      eventName: '',
+      rollouts: 'sometimes' as never,
+      attributeAllowlist: ['__proto__', 'distinct_id', 'plan\uD800', 'plan'],
+      warn,
+    });
+    expect(warnings.join('\n')).toMatch(/eventFormat is invalid/);
+    expect(warnings.join('\n')).toMatch(/eventName/);
+    expect(warnings.join('\n')).toMatch(/rollouts is invalid/);
+    expect(warnings.filter((w) => w.includes('attributeAllowlist'))).toHaveLength(3);
+    expect(warnings.join('\n')).not.toContain('bogus');
+    const { exposure } = pipeline.handle(flag({}, 'user-123', { plan: 'pro' }));
+    expect(exposure?.events[0]?.event).toBe('Experiment Viewed');
+    expect(exposure?.events[0]?.properties.plan).toBe('pro');
+    expect(() =>
+      normalizer({
+        attributeAllowlist: 'plan' as never,
+        warn: () => {
+          throw new Error('x');
+        },
+      }),
+    ).not.toThrow();
+  });
+});
+
+describe('DecisionPipeline: exposure semantics', () => {
+  const datafile = {
+    environmentKey: 'production',
+    revision: '1',
+    ruleKinds: new Map([
+      ['checkout_redesign', new Map([['checkout_redesign_ab', 'experiment' as const]])],
+      [
+        'premium_banner',
+        new Map([
+          ['premium_segment_rule', 'rollout' as const],
+          ['default-rollout-91000000002', 'everyone_else' as const],
+        ]),
+      ],
+    ]),
+  };
+  const targeted = flag({ flagKey: 'premium_banner', ruleKey: 'premium_segment_rule', variationKey: 'on' });
+  const everyoneElse = flag({
+    flagKey: 'premium_banner',
+    ruleKey: 'default-rollout-91000000002',
+    variationKey: 'off',
+    enabled: false,
+  });
+
+  it('by default an experiment gives the event and the profile property, a rollout the profile property alone', () => {
+    const pipeline = normalizer({ dedup: false });
+    const experiment = pipeline.handle(flag(), datafile).exposure;
+    expect(experiment?.events.map((e) => e.event)).toEqual(['Experiment Viewed']);
+    expect(experiment?.profileUpdate.$set).toEqual({ '[Optimizely] checkout_redesign': 'variation_a' });
+    for (const rollout of [targeted, everyoneElse]) {
+      const { exposure } = pipeline.handle(rollout, datafile);
+      expect(exposure?.events).toEqual([]);
+      expect(exposure?.insertId).toBe('');
+      expect(exposure?.profileUpdate.$set['[Optimizely] premium_banner']).toBe(rollout === targeted ? 'on' : 'off');
+    }
+  });
+
+  it("rollouts: 'event' sends rollouts as experiments, 'off' skips them", () => {
+    const events = normalizer({ rollouts: 'event', dedup: false });
+    expect(events.handle(targeted, datafile).exposure?.events).toHaveLength(1);
+    expect(events.handle(everyoneElse, datafile).exposure?.events).toHaveLength(1);
+    const off = normalizer({ rollouts: 'off', dedup: false });
+    expect(off.handle(targeted, datafile).skipReason).toBe('rollout_excluded');
+    expect(off.handle(everyoneElse, datafile).skipReason).toBe('rollout_excluded');
+    expect(off.handle(flag(), datafile).exposure?.events).toHaveLength(1);
+  });
+
+  it('exposure events carry the trace id of the span given, and only a valid one', () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const span = (id: string) => ({ spanContext: () => ({ traceId: id }) });
+    const pipeline = normalizer({ dedup: false, eventFormat: 'both' });
+    const traced = pipeline.handle(flag(), datafile, span(traceId)).exposure;
+    expect(traced?.events.map((e) => e.properties.trace_id)).toEqual([traceId, traceId]);
+    expect(pipeline.handle(flag(), datafile).exposure?.events[0]?.properties).not.toHaveProperty('trace_id');
+    const invalid = pipeline.handle(flag(), datafile, span('0'.repeat(32))).exposure;
+    expect(invalid?.events[0]?.properties).not.toHaveProperty('trace_id');
+  });
+});
+
+describe('DecisionPipeline: skip rules', () => {
+  it.each([
+    [null, 'invalid_notification'],
+    ['DECISION', 'invalid_notification'],
+    [{ type: 'flag' }, 'invalid_notification'],
+    [{ type: 'flag', userId: 'u', decisionInfo: null }, 'invalid_notification'],
+    [{ type: 42, userId: 'u', decisionInfo: {} }, 'invalid_notification'],
+    [{ type: 'mystery', userId: 'u', decisionInfo: {} }, 'unsupported_type'],
+  ])('skips %j as %s', (payload, reason) => {
+    expect(normalizer().handle(payload).skipReason).toBe(reason);
+  });
+
+  it.each([
+    [''],
+    [null],
+    [undefined],
+    [123],
+    ['anon'],
+    ['NULL'],
+    [' undefined '],
+    ['0'],
+    ['-1'],
+    ['x'.repeat(256)],
+    ['N/A'],
+    ['é'.repeat(128)],
+    ['user-\uD800-123456'],
+    ['user-\uDC00-123456'],
+    ['user-\u0000-123456'],
+  ])('skips the user id %j', (userId) => {
+    expect(normalizer().handle(flag({}, userId)).skipReason).toBe('invalid_user_id');
+  });
+
+  it('skips empty, non-string, NUL or lone-surrogate flag keys, and does not count them as duplicates after', () => {
+    expect(normalizer().handle(flag({ flagKey: '' })).skipReason).toBe('invalid_flag_key');
+    expect(normalizer().handle(flag({ flagKey: 7 })).skipReason).toBe('invalid_flag_key');
+    const pipeline = normalizer();
+    for (const flagKey of ['bad\uD83D', 'bad\u0000', 'bad\uD83D']) {
+      expect(pipeline.handle(flag({ flagKey })).skipReason).toBe('invalid_flag_key');
+    }
+  });
+
+  it('caps distinct ids by UTF-8 bytes and accepts 255 bytes', () => {
+    expect(normalizer().handle(flag({}, 'é'.repeat(127))).exposure?.distinctId).toBe('é'.repeat(127));
+    expect(normalizer().handle(flag({}, '😀'.repeat(63) + 'abc')).exposure).toBeDefined();
+    expect(normalizer().handle(flag({}, '😀'.repeat(64))).skipReason).toBe('invalid_user_id');
+  });
+
+  it('repairs lone surrogates and NUL in variation and rule keys', () => {
+    const { exposure } = normalizer().handle(flag({ variationKey: 'a\uD800b\u0000', ruleKey: 'r\uDC00' }));
+    expect(exposure?.events[0]?.properties.variation_key).toBe('a\uFFFDb');
+    expect(exposure?.events[0]?.properties.rule_key).toBe('r\uFFFD');
+    expect(exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('a\uFFFDb');
+    expect(Buffer.from(JSON.stringify(exposure?.events)).toString()).toBe(JSON.stringify(exposure?.events));
+  });
+
+  it('skips ruleless decisions unless asked, then reports the variation as off', () => {
+    const payload = flag({ ruleKey: null, variationKey: null, enabled: false });
+    const skipped = normalizer().handle(payload);
+    expect(skipped.skipReason).toBe('no_rule');
+    expect(skipped.decision?.flagKey).toBe('checkout_redesign');
+    expect(normalizer().handle(flag({ ruleKey: '' })).skipReason).toBe('no_rule');
+    const { exposure } = normalizer({ includeRulelessDecisions: true }).handle(payload);
+    expect(exposure?.variationKey).toBe('off');
+    expect(exposure?.ruleKey).toBe('');
+    expect(exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('off');
+  });
+
+  it('skips an enabled decision with no variation key', () => {
+    expect(normalizer().handle(flag({ variationKey: '' })).skipReason).toBe('no_variation');
+  });
+
+  it('tells rollouts from experiments by the client config, and gives rollouts what `rollouts` says', () => {
+    const everyoneElse = flag({ ruleKey: 'default-rollout-91000000002', variationKey: 'off', enabled: false });
+    const included = normalizer({ rollouts: 'event' }).handle(everyoneElse);
+    expect(included.exposure?.ruleKind).toBe('everyone_else');
+    expect(included.exposure?.events).toHaveLength(1);
+    expect(normalizer({ rollouts: 'off' }).handle(everyoneElse).skipReason).toBe('rollout_excluded');
+
+    const targeted = flag({ flagKey: 'premium_banner', ruleKey: 'premium_segment_rule', variationKey: 'on' });
+    // Without the datafile a named delivery rule cannot be told from an experiment.
+    expect(normalizer({ rollouts: 'off' }).handle(targeted).exposure?.ruleKind).toBe('unknown');
+    const config = {
+      environmentKey: undefined,
+      revision: undefined,
+      ruleKinds: new Map([['premium_banner', new Map([['premium_segment_rule', 'rollout' as const]])]]),
+    };
+    expect(normalizer({ rollouts: 'off' }).handle(targeted, config).skipReason).toBe('rollout_excluded');
+    expect(normalizer().handle(targeted, config).exposure?.ruleKind).toBe('rollout');
+    expect(normalizer().handle(targeted, config).decision?.ruleKind).toBe('rollout');
+  });
+
+  it('skips legacy decision types by default and maps those naming a variation when asked', () => {
+    const activate = {
+      type: 'feature-test',
+      userId: 'user-123',
+      attributes: {},
+      decisionInfo: { experimentKey: 'checkout_redesign_ab', variationKey: 'variation_a' },
+    };
+    const featureTest = {
+      type: 'feature',
+      userId: 'user-123',
+      attributes: {},
+      decisionInfo: {
+        featureKey: 'checkout_redesign',
+        featureEnabled: true,
+        source: 'feature-test',
+        sourceInfo: { experimentKey: 'checkout_redesign_ab', variationKey: 'variation_a' },
+      },
+    };
+    const rollout = {
+      type: 'feature',
+      userId: 'user-123',
+      attributes: {},
+      decisionInfo: { featureKey: 'premium_banner', featureEnabled: false, source: 'rollout', sourceInfo: {} },
+    };
+    const plain = normalizer();
+    expect(plain.handle(activate).skipReason).toBe('legacy_type');
+    expect(plain.handle(featureTest).skipReason).toBe('legacy_type');
+
+    const legacy = normalizer({ legacy: readLegacyDecision });
+    expect(legacy.handle(activate).exposure).toMatchObject({
+      flagKey: 'checkout_redesign_ab',
+      ruleKey: 'checkout_redesign_ab',
+      variationKey: 'variation_a',
+      decisionType: 'feature-test',
+    });
+    expect(legacy.handle(featureTest).exposure).toMatchObject({
+      flagKey: 'checkout_redesign',
+      ruleKey: 'checkout_redesign_ab',
+      variationKey: 'variation_a',
+      enabled: true,
+    });
+    expect(legacy.handle(rollout).skipReason).toBe('no_variation');
+    expect(legacy.handle({ ...activate, decisionInfo: { experimentKey: 'x', variationKey: null } }).skipReason).toBe(
+      'no_variation',
+    );
+  });
+
+  it('never throws on payloads whose getters throw', () => {
+    const hostile = {
+      type: 'flag',
+      userId: 'user-123',
+      get decisionInfo(): never {
+        throw new Error('boom');
+      },
+    };
+    expect(normalizer().handle(hostile).skipReason).toBe('invalid_notification');
+  });
+});
+
+describe('DecisionPipeline: attributes and limits', () => {
+  it('forwards no user attributes unless allowlisted, and only scalar values', () => {
+    const attributes = { plan: 'pro', email: 'a@example.com', seats: 3, beta: true, nested: { a: 1 }, nan: Number.NaN };
+    const none = normalizer().handle(flag({}, 'user-123', attributes)).exposure;
+    expect(none?.events[0]?.properties).not.toHaveProperty('plan');
+    expect(none?.events[0]?.properties).not.toHaveProperty('email');
+
+    const some = normalizer({ attributeAllowlist: ['plan', 'seats', 'beta', 'nested', 'nan', 'absent'] }).handle(
+      flag({}, 'user-123', attributes),
+    ).exposure;
+    const props = some?.events[0]?.properties;
+    expect(props).toMatchObject({ plan: 'pro', seats: 3, beta: true });
+    expect(props).not.toHaveProperty('email');
+    expect(props).not.toHaveProperty('nested');
+    expect(props).not.toHaveProperty('nan');
+    expect(props).not.toHaveProperty('absent');
+  });
+
+  it('ignores inherited attributes', () => {
+    const attributes = Object.create({ plan: 'inherited' });
+    const exposure = normalizer({ attributeAllowlist: ['plan'] }).handle(flag({}, 'user-123', attributes)).exposure;
+    expect(exposure?.events[0]?.properties).not.toHaveProperty('plan');
+  });
+
+  it('caps names at 255 characters and string values at 255 UTF-8 bytes', () => {
+    const longFlag = 'f'.repeat(400);
+    const longVariation = 'é'.repeat(200); // 400 bytes
+    const { exposure } = normalizer().handle(flag({ flagKey: longFlag, variationKey: longVariation }));
+    const [profileName] = Object.keys(exposure?.profileUpdate.$set ?? {});
+    expect(profileName).toHaveLength(255);
+    const value = exposure?.profileUpdate.$set[profileName as string] as string;
+    expect(Buffer.byteLength(value)).toBeLessThanOrEqual(255);
+    expect(value).toBe('é'.repeat(127));
+    expect(Buffer.byteLength(exposure?.events[0]?.properties.flag_key as string)).toBe(255);
+  });
+
+  it('cannot be made to pollute prototypes through keys', () => {
+    const n = normalizer({ profilePropertyPrefix: '' });
+    const { exposure } = n.handle(flag({ flagKey: '__proto__', variationKey: 'polluted' }));
+    expect(Object.hasOwn(exposure?.profileUpdate.$set ?? {}, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(exposure?.profileUpdate.$set)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(JSON.stringify(exposure?.profileUpdate.$set)).toBe('{"__proto__":"polluted"}');
+  });
+});
+
+describe('DecisionPipeline: dedup and insert ids', () => {
+  it('skips the same exposure within the window and exports it again after', () => {
+    const clock = { now: T0 };
+    const n = normalizer({ dedup: { windowMs: 60_000 } }, clock);
+    const first = n.handle(flag()).exposure;
+    expect(first).toBeDefined();
+    clock.now += 59_000;
+    expect(n.handle(flag()).skipReason).toBe('duplicate');
+    clock.now += 2_000;
+    const again = n.handle(flag()).exposure;
+    expect(again).toBeDefined();
+    expect(again?.insertId).not.toBe(first?.insertId);
+  });
+
+  it('treats a changed variation, rule or user as a new exposure, and a change back too', () => {
+    const n = normalizer();
+    expect(n.handle(flag()).exposure).toBeDefined();
+    expect(n.handle(flag()).skipReason).toBe('duplicate');
+    expect(n.handle(flag({ variationKey: 'control' })).exposure).toBeDefined();
+    expect(n.handle(flag({ variationKey: 'control' })).skipReason).toBe('duplicate');
+    // Back to the first variation: the profile property must follow, so it is exported again.
+    expect(n.handle(flag()).exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('variation_a');
+    expect(n.handle(flag({ ruleKey: 'other_rule' })).exposure).toBeDefined();
+    expect(n.handle(flag({}, 'user-456')).exposure).toBeDefined();
+    expect(n.handle(flag({}, 'user-456')).skipReason).toBe('duplicate');
+  });
+
+  it('reads the dedup window from dedupClock and stamps exposures from now', () => {
+    const clock = { now: T0, coarse: T0 };
+    const n = new DecisionPipeline({
+      now: () => clock.now,
+      dedupClock: () => clock.coarse,
+      dedup: { windowMs: 60_000 },
+    });
+    expect(n.handle(flag()).exposure?.timestamp).toBe(T0);
+    clock.now += 120_000; // the precise clock moved past the window, the coarse one did not
+    expect(n.handle(flag()).skipReason).toBe('duplicate');
+    clock.coarse += 120_000;
+    expect(n.handle(flag()).exposure?.timestamp).toBe(T0 + 120_000);
+  });
+
+  it('exports every decision with dedup off', () => {
+    const n = normalizer({ dedup: false });
+    expect(n.handle(flag()).exposure).toBeDefined();
+    expect(n.handle(flag()).exposure).toBeDefined();
+  });
+
+  it('derives the same insert id in another process within the same window bucket', () => {
+    const windowMs = 30 * 60_000;
+    const bucketStart = Math.floor(T0 / windowMs) * windowMs;
+    const a = normalizer({}, { now: bucketStart + 1_000 }).handle(flag()).exposure;
+    const b = normalizer({}, { now: bucketStart + 1_500_000 }).handle(flag()).exposure;
+    const c = normalizer({}, { now: bucketStart + windowMs }).handle(flag()).exposure;
+    expect(a?.insertId).toBe(b?.insertId);
+    expect(c?.insertId).not.toBe(a?.insertId);
+    const other = normalizer({}, { now: bucketStart + 1_000 }).handle(flag({ variationKey: 'control' })).exposure;
+    expect(other?.insertId).not.toBe(a?.insertId);
+  });
+
+  it('does not confuse tuples that concatenate alike', () => {
+    const n = normalizer();
+    const a = n.handle(flag({ flagKey: 'ab', ruleKey: 'c' }, 'u1')).exposure;
+    const b = n.handle(flag({ flagKey: 'a', ruleKey: 'bc' }, 'u1')).exposure;
+    expect(b).toBeDefined();
+    expect(a?.insertId).not.toBe(b?.insertId);
+  });
+
+  it('forget() lets the same exposure through again', () => {
+    const n = normalizer();
+    const first = n.handle(flag()).exposure;
+    if (!first) throw new Error('expected an exposure');
+    n.forget(first);
+    expect(n.handle(flag()).exposure?.insertId).toBe(first.insertId);
+  });
+});

@@ -1,0 +1,2 @@
+const sdk = require('@optimizely/optimizely-sdk');
+require('./decide.cjs').run(sdk);

@@ -1,0 +1,2 @@
+const sdk = require('@optimizely/optimizely-sdk/node');
+require('./decide.cjs').run(sdk);
