@@ -16,7 +16,7 @@ import { isMainThread } from 'node:worker_threads';
 import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { type InstrumentationBase, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { OptimizelyMixpanelInstrumentation } from './instrumentation.js';
-import { isLambda, LambdaHandlerInstrumentation } from './lambda.js';
+import { isLambda, LambdaHandlerInstrumentation, resolveHandler } from './lambda.js';
 import { setSdk, track } from './lifecycle.js';
 import { PACKAGE_NAME } from './version.js';
 
@@ -45,10 +45,12 @@ function registerEsmHook(): void {
     );
     return;
   }
-  // Only the SDK's modules are wrapped; every other import loads untouched.
-  register('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), {
-    data: { include: [...SDK_SPECIFIERS, /[\\/]@optimizely[\\/]optimizely-sdk[\\/]/] },
-  });
+  // Only the SDK's modules (and a Lambda's handler file) are wrapped; every other import loads untouched.
+  const include: Array<string | RegExp> = [...SDK_SPECIFIERS, /[\\/]@optimizely[\\/]optimizely-sdk[\\/]/];
+  const { LAMBDA_TASK_ROOT, _HANDLER } = process.env;
+  if (LAMBDA_TASK_ROOT && _HANDLER)
+    include.push(pathToFileURL(resolveHandler(LAMBDA_TASK_ROOT, _HANDLER).filename).href);
+  register('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), { data: { include } });
 }
 
 function wantsSdk(env: NodeJS.ProcessEnv): boolean {

@@ -47,6 +47,7 @@ describe.each([
   ['sdk5', 'lambda.callbackHandler'],
   ['sdk6', 'lambda.callbackHandler'],
   ['sdk5', 'lambda.asyncHandler'],
+  ['sdk6', 'lambda-esm.callbackHandler'], // an ES module handler, loaded by import()
 ] as const)('%s %s under an emulated Lambda runtime', (fixture, handler) => {
   it('every exposure of the invocation arrives before the environment is killed', async () => {
     const run = await invoke(fixture, handler, { users: 50 });
