@@ -139,7 +139,8 @@ function isProcessAlive(pid: number): boolean {
  * the same project, in this process or another.
  *
  * - Each append is one file, written then renamed into place (0600, in a 0700
- *   folder): a crash leaves either the whole file or none.
+ *   folder): a process crash leaves either the whole file or none (the
+ *   background writes are also fsynced; those at exit are not, for speed).
  * - Files are claimed by renaming them into `claimed/`: of several processes
  *   sharing the folder, exactly one gets each file. A claim whose process is
  *   gone is put back.
@@ -200,8 +201,10 @@ export class Spool {
     try {
       const fd = fs.openSync(tmp, 'wx', 0o600);
       try {
+        // No fsync here: this runs at exit and before a Lambda invocation completes, where a slow disk
+        // must not hold the process. Rename after write keeps it whole across a process crash; after a
+        // power loss a file can be torn, and is then set aside and counted.
         fs.writeSync(fd, encoded.data);
-        fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
       }
