@@ -1,7 +1,7 @@
 // The bundled route: the build plugin routes this import through the instrumented re-export.
 
 import * as sdk from '@optimizely/optimizely-sdk';
-import { enableOptimizelyMixpanel } from '@optimizely-mixpanel/browser';
+import { enableOptimizelyMixpanel, stats } from '@optimizely-mixpanel/browser';
 import { runApp } from './app.js';
 import { initMixpanel } from './mixpanel-setup.js';
 import { startTracing } from './tracing.js';
@@ -12,3 +12,5 @@ const params = new URLSearchParams(location.search);
 const trace = params.get('trace') === '1' ? startTracing() : undefined;
 enableOptimizelyMixpanel({ mixpanel, identity: params.get('identity') ?? 'identify', trace });
 runApp(sdk, mixpanel, trace?.getTracer('app'));
+// Read by the tests: exposures sent and decisions skipped on this page.
+window.optimizelyMixpanelStats = stats;

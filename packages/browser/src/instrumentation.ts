@@ -196,8 +196,9 @@ function send(enabled: Enabled, exposure: Exposure): SkipReason | undefined {
   if (options.superProperties !== false) mixpanel.register(property);
   mixpanel.people.set(property);
   for (const event of exposure.events) {
-    // mixpanel-browser adds distinct_id, time and the token itself.
-    const { distinct_id: _id, time: _time, ...properties } = event.properties;
+    // mixpanel-browser adds distinct_id and the token itself. time and $insert_id are core's: a server
+    // that rendered the page derived the same ones for this decision, so Mixpanel keeps one of the two.
+    const { distinct_id: _id, ...properties } = event.properties;
     mixpanel.track(event.event, properties);
   }
   state.stats.exposed++;

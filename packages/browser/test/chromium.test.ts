@@ -1,24 +1,13 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { launchChromium } from './support/chromium.js';
 
-// Debian's Chromium (installed by .ci/run): no browser download is possible here.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const EXAMPLE = fileURLToPath(new URL('../../../examples/browser-app/', import.meta.url));
 const TOKEN = 'browser-demo-token';
 
@@ -30,15 +19,13 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (see .ci/run)`);
   outDir = mkdtempSync(join(tmpdir(), 'optimizely-mixpanel-page-'));
   // The example page, built with Vite and this package's plugin, as an app would build it.
   await build({ root: EXAMPLE, configFile: join(EXAMPLE, 'vite.config.js'), logLevel: 'error', build: { outDir } });
   // Page and Mixpanel API on one origin: mixpanel-browser sends with credentials.
   server = new LocalMixpanelServer({ token: TOKEN, staticDir: outDir });
   await server.start();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -67,6 +54,18 @@ async function open(path: string): Promise<string> {
 }
 
 const exposures = () => server.events.filter((e) => e.event === 'Experiment Viewed');
+
+type Stats = { exposed: number; skipped: Record<string, number> };
+const pageStats = () =>
+  page.evaluate(() => (window as unknown as { optimizelyMixpanelStats(): Stats }).optimizelyMixpanelStats());
+const skipped = async (reason: string) => (await pageStats()).skipped[reason] ?? 0;
+
+/** Tracks a marker event and waits for it: mixpanel-browser queues in order, so all earlier events are in too. */
+async function drain(): Promise<void> {
+  const before = server.events.filter((e) => e.event === 'Purchase').length;
+  await page.evaluate(() => (window as unknown as { app: { purchase(): void } }).app.purchase());
+  await server.waitFor(() => server.events.filter((e) => e.event === 'Purchase').length > before);
+}
 
 describe.each(['index.html', 'umd.html'])('%s in Chromium', (file) => {
   it('sends the exposure event, the profile property and the super property', async () => {
@@ -99,10 +98,12 @@ describe('dedup, consent and failures in Chromium', () => {
   it('repeated decide() and a reload send one exposure; a changed variation sends a new one', async () => {
     await open('index.html?user=user-123');
     await page.evaluate(() => (window as unknown as { app: { decideAgain(): string } }).app.decideAgain());
+    expect(await skipped('duplicate')).toBeGreaterThanOrEqual(3);
     await page.reload();
     await page.waitForSelector('#status[data-variation]');
-    await server.waitFor(() => exposures().length >= 1);
-    await page.waitForTimeout(500); // batches go every 100 ms: anything extra would have arrived
+    // The reloaded page decided three times and recognised each from the session's dedup memory.
+    expect(await pageStats()).toMatchObject({ exposed: 0, skipped: { duplicate: 3 } });
+    await drain();
     expect(exposures()).toHaveLength(1);
 
     await open('index.html?user=user-123&force=control');
@@ -130,7 +131,9 @@ describe('dedup, consent and failures in Chromium', () => {
     });
     await open('index.html?user=user-123&identity=warn');
     await page.evaluate(() => (window as unknown as { app: { decideAgain(): string } }).app.decideAgain());
-    await page.waitForTimeout(500);
+    // Without identify, the page's own distinct_id stays: the marker goes under it.
+    await drain();
+    expect(await skipped('identity_mismatch')).toBe(4);
     expect(exposures()).toHaveLength(0);
     expect(server.profiles.size).toBe(0);
     expect(warnings.filter((w) => w.includes("differs from Mixpanel's distinct_id"))).toHaveLength(1);
@@ -201,7 +204,15 @@ describe('dedup, consent and failures in Chromium', () => {
   it('an opted-out user sends nothing', async () => {
     await open('index.html?user=user-123&optout=1');
     await page.evaluate(() => (window as unknown as { app: { purchase(): void } }).app.purchase());
-    await page.waitForTimeout(800);
+    // Every decision was seen and refused before reaching mixpanel-browser, which itself queues nothing.
+    expect(await skipped('opted_out')).toBe(3);
+    const queued = await page.evaluate(() =>
+      Object.keys(localStorage)
+        .filter((key) => key.startsWith('__mpq_'))
+        .map((key) => JSON.parse(localStorage.getItem(key) ?? '[]').length)
+        .reduce((a: number, b: number) => a + b, 0),
+    );
+    expect(queued).toBe(0);
     expect(server.events).toHaveLength(0);
     expect(server.profiles.size).toBe(0);
     expect(pageErrors).toEqual([]);

@@ -66,8 +66,8 @@ export class Delivery {
         try {
           if (batch.records.length > 0) await this.deliver(q, batch.records);
         } finally {
-          q.release(batch.records);
           q.inFlight = undefined;
+          q.release(batch.records);
           this.options.batchDone?.();
         }
       }
@@ -78,8 +78,8 @@ export class Delivery {
     }
   }
 
-  /** True while a batch waits to be retried: Mixpanel is not taking records now. */
-  backingOff(): boolean {
+  /** True while a batch waits to be retried: delivery is failing now. */
+  get backingOff(): boolean {
     return this.sleeps.size > 0;
   }
 

@@ -20,7 +20,7 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
  * @example
  * ```ts
  * const exporter = new MixpanelExporter({ token: process.env.MIXPANEL_TOKEN!, region: 'eu' });
- * const { exposure } = normalizer.normalize(notification);
+ * const { exposure } = pipeline.handle(notification);
  * if (exposure) exporter.export(exposure);
  * await exporter.flush(); // e.g. at the end of a Lambda handler
  * ```
@@ -95,12 +95,12 @@ export class MixpanelExporter {
     }
   }
 
-  /** Queues one event; the token is added when its batch is serialized. */
+  /** Queues one event (serialized now, to be measured); the token is added when its batch is built. */
   enqueueEvent(event: MixpanelEvent, link?: SpanContext): boolean {
     return this.enqueue(this.events, event, link);
   }
 
-  /** Queues one profile update; the token is added when its batch is serialized. */
+  /** Queues one profile update (serialized now, to be measured); the token is added when its batch is built. */
   enqueueProfileUpdate(update: MixpanelProfileUpdate, link?: SpanContext): boolean {
     return this.enqueue(this.profiles, update, link);
   }
@@ -230,8 +230,7 @@ export class MixpanelExporter {
     }
     if (this.closed) return this.undeliverable(q, [record], 'shutdown');
     if (!hasRoom(this.queues, record, this.config)) return this.undeliverable(q, [record], 'queue_full');
-    q.items.push(record);
-    q.bytes += record.bytes;
+    q.push(record);
     this.accounting.queued(q);
     if (q.items.length >= this.config.maxBatchSize) void this.delivery.drain(q);
     return true;
@@ -252,7 +251,7 @@ export class MixpanelExporter {
   /** Loads spooled records into the queues while they have room (always on flush, else only while delivery works). */
   private replay(force: boolean): void {
     if (!this.spool || this.closed) return;
-    if (!force && (this.delivery.backingOff() || this.flushes > 0)) return;
+    if (!force && (this.delivery.backingOff || this.flushes > 0)) return;
     try {
       const loaded = this.spool.replay(
         () => this.events.items.length + this.profiles.items.length,
@@ -267,8 +266,7 @@ export class MixpanelExporter {
               link: undefined,
               seq: q.enqueued,
             };
-            q.items.push(queued);
-            q.bytes += queued.bytes;
+            q.push(queued);
           }
           // The file goes once every record loaded from it is delivered, dropped or spooled again.
           this.waiters.push({ targets: this.queues.map((q) => q.enqueued), resolve: release });

@@ -39,6 +39,8 @@ export interface QueueBounds {
 /** One queue per endpoint: events (`/track` or `/import`) and profile updates (`/engage`). */
 export class RecordQueue {
   items: QueuedRecord[] = [];
+  /** The batch being delivered, if any (e.g. to be copied to disk at exit). */
+  inFlight: readonly QueuedRecord[] | undefined;
   /** Bytes of the records waiting or in flight. */
   bytes = 0;
   /** Records ever enqueued / settled (delivered or dropped): flush() waits for settled to catch up. */
@@ -46,8 +48,6 @@ export class RecordQueue {
   settled = 0;
   /** A drain loop is running: one request in flight per endpoint. */
   sending = false;
-  /** The batch being delivered (copied to the spool at exit). */
-  inFlight: readonly QueuedRecord[] | undefined;
 
   constructor(
     readonly endpoint: Endpoint,
@@ -59,10 +59,21 @@ export class RecordQueue {
     return this.enqueued - this.settled;
   }
 
+  /** Adds a record at the tail (the caller checked the bounds and counted it as enqueued). */
+  push(record: QueuedRecord): void {
+    this.items.push(record);
+    this.bytes += record.bytes;
+  }
+
   /** Forgets the bytes of records that left (delivered, dropped or handed over). */
   release(records: readonly QueuedRecord[]): void {
     for (const record of records) this.bytes -= record.bytes;
   }
+}
+
+/** The record as it was given: a plain value, `time` and `$insert_id` unchanged. */
+export function recordValue(record: QueuedRecord): object {
+  return JSON.parse(record.json) as object;
 }
 
 /**

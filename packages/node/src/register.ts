@@ -15,15 +15,18 @@ import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { type InstrumentationBase, registerInstrumentations } from '@opentelemetry/instrumentation';
+import { redactMixpanelSpanUrl } from './http-redaction.js';
 import { OptimizelyMixpanelInstrumentation } from './instrumentation.js';
 import { isLambda, LambdaHandlerInstrumentation, resolveHandler } from './lambda.js';
 import { setSdk, track } from './lifecycle.js';
+import { MixpanelInstrumentation } from './mixpanel-instrumentation.js';
 import { PACKAGE_NAME } from './version.js';
 
 const SDK_SPECIFIERS = [
   '@optimizely/optimizely-sdk',
   '@optimizely/optimizely-sdk/node',
   '@optimizely/optimizely-sdk/universal',
+  'mixpanel',
 ];
 
 interface StartedSdk {
@@ -70,7 +73,8 @@ function loadSdk(): { NodeSDK: typeof import('@opentelemetry/sdk-node').NodeSDK;
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { HttpInstrumentation } =
     require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-  return { NodeSDK, http: new HttpInstrumentation() };
+  // The app's own Mixpanel GETs carry the token in `data=`: their spans get a redacted URL.
+  return { NodeSDK, http: new HttpInstrumentation({ startOutgoingSpanHook: redactMixpanelSpanUrl }) };
 }
 
 function start(): void {
@@ -95,23 +99,29 @@ function start(): void {
     diag.error(`${PACKAGE_NAME}: OpenTelemetry SDK not started: ${String(error)}`);
   }
   let instrumentation: OptimizelyMixpanelInstrumentation;
+  let mixpanel: MixpanelInstrumentation[] = [];
   try {
     instrumentation = new OptimizelyMixpanelInstrumentation();
   } catch (error) {
     diag.error(`${PACKAGE_NAME} is disabled: ${(error as Error).message}`);
     return;
   }
+  try {
+    mixpanel = [new MixpanelInstrumentation()];
+  } catch (error) {
+    diag.error(`${PACKAGE_NAME}: the app's mixpanel client is not instrumented: ${String(error)}`);
+  }
   let sdk: StartedSdk | undefined;
   if (loaded) {
     try {
-      const started = new loaded.NodeSDK({ instrumentations: [loaded.http, instrumentation] });
+      const started = new loaded.NodeSDK({ instrumentations: [loaded.http, instrumentation, ...mixpanel] });
       started.start();
       sdk = started;
     } catch (error) {
       diag.error(`${PACKAGE_NAME}: OpenTelemetry SDK not started: ${String(error)}`);
     }
   }
-  if (!sdk) registerInstrumentations({ instrumentations: [instrumentation] });
+  if (!sdk) registerInstrumentations({ instrumentations: [instrumentation, ...mixpanel] });
   setSdk(sdk);
   track(instrumentation);
   if (isLambda(env)) {

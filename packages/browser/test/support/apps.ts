@@ -1,0 +1,116 @@
+/**
+ * Example apps installed as a user installs them: the workspace packages packed
+ * with `pnpm pack`, then `npm install` in a folder outside the workspace. The
+ * install is kept in the OS temp dir, keyed by the tarballs and the apps'
+ * package.json files, so later runs with the same packages reuse it.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+const CACHE = join(tmpdir(), 'optimizely-mixpanel-apps');
+
+export interface InstalledApps {
+  /** The npm workspace root; each app is a folder in it. */
+  root: string;
+  dir(app: string): string;
+}
+
+async function pack(packages: string[], into: string): Promise<Record<string, string>> {
+  mkdirSync(into, { recursive: true });
+  const tarballs: Record<string, string> = {};
+  for (const name of packages) {
+    const { stdout } = await run('pnpm', ['pack', '--pack-destination', into], { cwd: join(REPO, 'packages', name) });
+    const file = stdout.trim().split('\n').pop() as string;
+    tarballs[`@optimizely-mixpanel/${name}`] = file;
+  }
+  return tarballs;
+}
+
+function sha(...parts: Array<string | Buffer>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Packs `packages` (folder names under packages/), and installs `apps`
+ * (folder names under examples/) with npm as one npm workspace, their
+ * `workspace:` dependencies pointing at the tarballs. The apps' sources are
+ * copied afresh on every call.
+ */
+export async function installApps(packages: string[], apps: string[]): Promise<InstalledApps> {
+  const staging = join(CACHE, `pack-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  const packed = await pack(packages, staging);
+  const manifests = apps.map((app) => readFileSync(join(REPO, 'examples', app, 'package.json'), 'utf8'));
+  const key = sha(...Object.values(packed).map((file) => readFileSync(file)), ...manifests);
+  const root = join(CACHE, key);
+
+  if (!existsSync(join(root, '.installed'))) {
+    // One install at a time is kept: older ones are for packages that no longer exist.
+    for (const entry of existsSync(CACHE) ? readdirSync(CACHE) : []) {
+      if (entry !== `pack-${process.pid}`) rmSync(join(CACHE, entry), { recursive: true, force: true });
+    }
+    mkdirSync(join(root, 'packs'), { recursive: true });
+    const local: Record<string, string> = {};
+    for (const [name, file] of Object.entries(packed)) {
+      const target = join(root, 'packs', file.split('/').pop() as string);
+      cpSync(file, target);
+      local[name] = `file:${target}`;
+    }
+    apps.forEach((app, i) => {
+      const manifest = JSON.parse(manifests[i] as string);
+      for (const field of ['dependencies', 'devDependencies']) {
+        const deps = manifest[field] ?? {};
+        for (const name of Object.keys(deps)) {
+          if (!String(deps[name]).startsWith('workspace:')) continue;
+          // The local server runs from the workspace in the tests; the app needs only the packages it ships.
+          if (local[name]) deps[name] = local[name];
+          else delete deps[name];
+        }
+      }
+      mkdirSync(join(root, app), { recursive: true });
+      writeFileSync(join(root, app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    });
+    // overrides: the packed core, never a registry package of the same name.
+    writeFileSync(
+      join(root, 'package.json'),
+      JSON.stringify({ name: 'apps', private: true, workspaces: apps, overrides: local }, null, 2),
+    );
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+      cwd: root,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    writeFileSync(join(root, '.installed'), new Date().toISOString());
+  }
+  rmSync(staging, { recursive: true, force: true });
+
+  for (const app of apps) {
+    const source = join(REPO, 'examples', app);
+    for (const entry of readdirSync(source)) {
+      if (entry === 'package.json' || entry === 'node_modules' || entry.startsWith('dist')) continue;
+      cpSync(join(source, entry), join(root, app, entry), { recursive: true });
+    }
+  }
+  return { root, dir: (app) => join(root, app) };
+}
+
+/** Runs a command of an installed app (`node node_modules/...`), failing with its output. */
+export async function runIn(cwd: string, command: string, args: string[], env: Record<string, string> = {}) {
+  try {
+    return await run(command, args, { cwd, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`,
+    );
+  }
+}
