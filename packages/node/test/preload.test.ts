@@ -195,7 +195,7 @@ describe('the preload never changes the app', () => {
     const users = new Set(server.events.map((e) => e.properties.distinct_id));
     expect([...users].sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `user-${i}`), 'user-all'].sort());
     expect(server.events.filter((e) => e.properties.distinct_id === 'user-9')).toHaveLength(1);
-  });
+  }, 90_000); // three runs of the app
 
   it('an invalid setting is reported by name and the app runs unchanged', async () => {
     const plain = await runApp('sdk6', 'app.cjs', undefined);
