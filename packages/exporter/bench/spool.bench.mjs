@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DecisionNormalizer } from '@optimizely-mixpanel/core';
+import { DecisionPipeline } from '@optimizely-mixpanel/core';
 import { projectFingerprint, Spool } from '../dist/spool.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -16,10 +16,10 @@ const PER_FILE = 2000;
 const TOKEN = 'bench-token';
 
 function makeRecords(count) {
-  const normalizer = new DecisionNormalizer({ dedup: false });
+  const pipeline = new DecisionPipeline({ dedup: false });
   const out = [];
   for (let n = 0; out.length < count; n++) {
-    const { exposure } = normalizer.normalize({
+    const { exposure } = pipeline.handle({
       type: 'flag',
       userId: `user-${n}`,
       decisionInfo: {
@@ -28,10 +28,12 @@ function makeRecords(count) {
         variationKey: n % 2 ? 'variation_a' : 'control',
         ruleKey: 'checkout_redesign_ab',
         decisionEventDispatched: true,
+        experimentId: '40000000001',
+        variationId: '70000000001',
       },
     });
-    for (const value of exposure.events) out.push({ endpoint: 'track', value });
-    out.push({ endpoint: 'engage', value: exposure.profileUpdate });
+    for (const value of exposure.events) out.push({ endpoint: 'track', json: JSON.stringify(value), value });
+    out.push({ endpoint: 'engage', json: JSON.stringify(exposure.profileUpdate), value: exposure.profileUpdate });
   }
   return out.slice(0, count);
 }
@@ -66,7 +68,7 @@ try {
           for (let i = 0; i < RECORDS; i += PER_FILE) {
             const body = records
               .slice(i, i + PER_FILE)
-              .map((r) => JSON.stringify(r))
+              .map((r) => r.json)
               .join('\n');
             fs.writeFileSync(join(plain, `${i}.ndjson`), body);
           }
@@ -111,7 +113,7 @@ try {
     process.stdout.write(JSON.stringify({ ms: Number(process.hrtime.bigint() - start) / 1e6, spooled: result.spooled }));
     process.exit(0);`;
   const recordsFile = join(root, 'records.json');
-  fs.writeFileSync(recordsFile, JSON.stringify(records));
+  fs.writeFileSync(recordsFile, JSON.stringify(records.map(({ endpoint, value }) => ({ endpoint, value }))));
   const exit = { spool: [], off: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of ['spool', 'off']) {
@@ -131,7 +133,7 @@ try {
   );
   console.log('| measure | median | spread | ratio to baseline |');
   console.log('| --- | --- | --- | --- |');
-  console.log(row('write (write, fsync, rename)', rates.write, rates.writeBase));
+  console.log(row('write (write, rename; no fsync)', rates.write, rates.writeBase));
   console.log(row('  baseline: writeFileSync', rates.writeBase, rates.writeBase));
   console.log(row('replay (claim, read, validate)', rates.replay, rates.replayBase));
   console.log(row('  baseline: readFileSync + JSON.parse', rates.replayBase, rates.replayBase));
