@@ -4,21 +4,114 @@ export interface DeduplicatorOptions {
   windowMs?: number;
   /** Most (user, flag) entries kept; the least recently seen are evicted beyond it. Default 100 000. */
   maxEntries?: number;
+  /**
+   * Seed of the key hash. Default: random per instance, so nobody can choose
+   * user ids that collide with another user's key.
+   */
+  seed?: number;
 }
 
-/** A persisted entry: `[flagKey, distinctId, ruleKey, variationKey, exportedAtMs]`. */
-export type DedupEntry = [string, string, string, string, number];
+/** A persisted entry: `[keyHigh, keyLow, ruleKey, variationKey, exportedAtMs]`. */
+export type DedupEntry = [number, number, string, string, number];
 
-/** The last exposure exported for one user and flag. */
-interface Entry {
-  rule: string;
-  variation: string;
-  /** Seconds since the deduplicator was created: a small integer V8 stores inline. */
-  at: number;
+/** The dedup memory as {@link ExposureDeduplicator.snapshot} gives it: keys are hashed with `seed`. */
+export interface DedupSnapshot {
+  seed: number;
+  entries: DedupEntry[];
 }
 
-/** Flag key, then user id: the SDK hands the same flag-key string every time and V8 caches string hashes. */
-type Generation = Map<string, Map<string, Entry>>;
+/**
+ * Slots of four int32: the two halves of the 64-bit key hash of (flag, user),
+ * the id of the (rule, variation) pair exported last, and when (seconds since
+ * the deduplicator's origin). A value id of 0 marks an empty slot.
+ */
+const STRIDE = 4;
+const MIN_SLOTS = 64;
+/** Distinct (rule, variation) pairs and flag keys held before the memory starts over (datafiles have far fewer). */
+const MAX_INTERNED = 1 << 16;
+
+/** An open-addressing table with linear probing, at most half full. */
+class Table {
+  slots: Int32Array;
+  mask: number;
+  /** Entries held. */
+  count = 0;
+
+  constructor(slotCount: number) {
+    this.slots = new Int32Array(slotCount * STRIDE);
+    this.mask = slotCount - 1;
+  }
+
+  get slotCount(): number {
+    return this.mask + 1;
+  }
+
+  /** The slot's offset in `slots`, or -1. */
+  find(k1: number, k2: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = k1 & mask; ; i = (i + 1) & mask) {
+      const at = i * STRIDE;
+      if (slots[at + 2] === 0) return -1;
+      if (slots[at] === k1 && slots[at + 1] === k2) return at;
+    }
+  }
+
+  /** Adds a key known to be absent; the caller keeps the table at most half full. */
+  add(k1: number, k2: number, value: number, time: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = k1 & mask;
+    while (slots[i * STRIDE + 2] !== 0) i = (i + 1) & mask;
+    const at = i * STRIDE;
+    slots[at] = k1;
+    slots[at + 1] = k2;
+    slots[at + 2] = value;
+    slots[at + 3] = time;
+    this.count++;
+  }
+
+  /** Removes the entry at offset `at`, shifting later entries of its probe run back (no tombstones). */
+  remove(at: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let hole = at / STRIDE;
+    for (let j = (hole + 1) & mask; slots[j * STRIDE + 2] !== 0; j = (j + 1) & mask) {
+      const home = (slots[j * STRIDE] as number) & mask;
+      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+      const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+      if (stays) continue;
+      slots.copyWithin(hole * STRIDE, j * STRIDE, j * STRIDE + STRIDE);
+      hole = j;
+    }
+    slots.fill(0, hole * STRIDE, hole * STRIDE + STRIDE);
+    this.count--;
+  }
+
+  /** Empties the table, keeping its memory. */
+  clear(): void {
+    this.slots.fill(0);
+    this.count = 0;
+  }
+
+  /** Doubles the slot count, placing every entry again. */
+  grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.mask = this.mask * 2 + 1;
+    this.count = 0;
+    for (let at = 0; at < old.length; at += STRIDE) {
+      if (old[at + 2] !== 0)
+        this.add(old[at] as number, old[at + 1] as number, old[at + 2] as number, old[at + 3] as number);
+    }
+  }
+}
+
+/** Two 32-bit hash lanes of a flag key, the starting state of its users' key hashes. */
+interface FlagState {
+  a: number;
+  b: number;
+}
 
 /**
  * Remembers, per user and flag, the last exposure exported, within a time
@@ -26,31 +119,57 @@ type Generation = Map<string, Map<string, Entry>>;
  * the same rule and variation for the flag less than `windowMs` ago; any change
  * is a new exposure (so the profile property follows the user back and forth).
  *
+ * Entries are 16 bytes in typed arrays, not strings: a 64-bit hash of (flag,
+ * user), the exact (rule, variation) pair by id, and the export time in seconds.
+ * Two different (flag, user) pairs share a key with probability 2^-64, so a
+ * genuine new exposure is mistaken for a duplicate with probability at most
+ * (entries held) / 2^64 (below 10^-13 at a million entries); the seed is random
+ * per instance, so colliding ids cannot be chosen. A change of rule or
+ * variation is always seen: those are compared exactly.
+ *
  * Eviction is least-recently-used by generations (the hashlru scheme): entries
- * live in a current and a previous generation of at most half the cap each; an
- * entry seen again while in the previous one moves to the current one, and when
- * the current one fills up the previous one is dropped whole. A repeated
- * decision, the hot path, costs two `Map.get` on strings whose hashes V8 has
- * usually cached, and no allocation.
+ * live in a current and a previous table of at most half the cap each; an entry
+ * seen again while in the previous one moves to the current one, and when the
+ * current one fills up the previous one is dropped whole (its memory is reused).
  */
 export class ExposureDeduplicator {
   readonly windowMs: number;
   readonly maxEntries: number;
   private readonly generationSize: number;
-  private current: Generation = new Map();
-  private currentSize = 0;
-  private previous: Generation = new Map();
-  private previousSize = 0;
+  private readonly maxSlots: number;
+  private current: Table;
+  private previous: Table;
   /** Entries of `previous` that also stand in `current` (moved, not evicted, when `previous` is dropped). */
   private promoted = 0;
   private evictedCount = 0;
   private readonly originMs: number;
+  private seed: number;
+  private flags = new Map<string, FlagState>();
+  /** (rule, variation) pair ids, by rule key then variation key: lookups reuse the SDK's strings' cached hashes. */
+  private pairIds = new Map<string, Map<string, number>>();
+  /** Rule and variation key of each pair id (index 0 unused). */
+  private pairs: Array<[string, string]> = [['', '']];
+  // The last flag and pair looked up: a decision usually repeats them, and comparing the SDK's
+  // own string objects is cheaper than a Map lookup.
+  private lastFlagKey: string | undefined;
+  private lastFlag: FlagState = { a: 0, b: 0 };
+  private lastRule: string | undefined;
+  private lastVariation: string | undefined;
+  private lastPair = 0;
+  /** The key hash of the last lookup: fields, not a pair allocated per decision. */
+  private keyHigh = 0;
+  private keyLow = 0;
 
   constructor(options: DeduplicatorOptions = {}, nowMs: number = Date.now()) {
     this.windowMs = positiveOr(options.windowMs, 30 * 60 * 1000);
     this.maxEntries = Math.max(2, Math.floor(positiveOr(options.maxEntries, 100_000)));
     this.generationSize = Math.floor(this.maxEntries / 2);
+    // At most half full: probe runs stay short.
+    this.maxSlots = Math.max(MIN_SLOTS, nextPowerOfTwo(this.generationSize * 2));
+    this.current = new Table(Math.min(MIN_SLOTS, this.maxSlots));
+    this.previous = new Table(MIN_SLOTS);
     this.originMs = nowMs;
+    this.seed = typeof options.seed === 'number' ? options.seed | 0 : (Math.random() * 0x100000000) | 0;
   }
 
   /**
@@ -61,37 +180,24 @@ export class ExposureDeduplicator {
    */
   seen(distinctId: string, flagKey: string, ruleKey: string, variationKey: string, nowMs: number): boolean {
     const nowS = Math.floor((nowMs - this.originMs) / 1000);
-    const entry = this.current.get(flagKey)?.get(distinctId);
-    if (entry !== undefined) {
-      if (this.same(entry, ruleKey, variationKey, nowS)) return true;
-      entry.rule = ruleKey;
-      entry.variation = variationKey;
-      entry.at = nowS;
-      return false;
-    }
-    const previous = this.previous.get(flagKey)?.get(distinctId);
-    const duplicate = previous !== undefined && this.same(previous, ruleKey, variationKey, nowS);
-    if (previous !== undefined) this.promoted++;
-    this.insert(
-      flagKey,
-      distinctId,
-      duplicate ? (previous as Entry) : { rule: ruleKey, variation: variationKey, at: nowS },
-    );
-    return duplicate;
+    const pair = this.pairId(ruleKey, variationKey);
+    this.keyOf(flagKey, distinctId);
+    return this.record(this.keyHigh, this.keyLow, pair, nowS);
   }
 
   /** Forgets the user's entry for the flag, so the next decision is exported again. */
   forget(distinctId: string, flagKey: string): void {
-    const inCurrent = this.current.get(flagKey)?.delete(distinctId) === true;
-    const inPrevious = this.previous.get(flagKey)?.delete(distinctId) === true;
-    if (inCurrent) this.currentSize--;
-    if (inPrevious) this.previousSize--;
-    if (inCurrent && inPrevious) this.promoted--;
+    this.keyOf(flagKey, distinctId);
+    const inCurrent = this.current.find(this.keyHigh, this.keyLow);
+    const inPrevious = this.previous.find(this.keyHigh, this.keyLow);
+    if (inCurrent >= 0) this.current.remove(inCurrent);
+    if (inPrevious >= 0) this.previous.remove(inPrevious);
+    if (inCurrent >= 0 && inPrevious >= 0) this.promoted--;
   }
 
   /** Distinct (user, flag) entries held now (at most `maxEntries`). */
   get size(): number {
-    return this.currentSize + this.previousSize - this.promoted;
+    return this.current.count + this.previous.count - this.promoted;
   }
 
   /** Entries evicted by the cap since creation (each may cause one repeated export). */
@@ -100,58 +206,199 @@ export class ExposureDeduplicator {
   }
 
   /**
-   * The entries still inside the window, oldest generation first, as
-   * `[flagKey, distinctId, ruleKey, variationKey, exportedAtMs]`: for
-   * persisting the memory (a browser session's sessionStorage) and {@link restore}.
+   * The entries still inside the window, for persisting the memory (a browser
+   * session's sessionStorage) and {@link restore}.
    */
-  snapshot(nowMs: number = Date.now()): DedupEntry[] {
-    const out: DedupEntry[] = [];
-    const seen = new Set<Entry>();
-    for (const generation of [this.previous, this.current]) {
-      for (const [flagKey, users] of generation) {
-        for (const [distinctId, entry] of users) {
-          const at = this.originMs + entry.at * 1000;
-          if (seen.has(entry) || nowMs - at >= this.windowMs) continue;
-          seen.add(entry);
-          out.push([flagKey, distinctId, entry.rule, entry.variation, at]);
-        }
+  snapshot(nowMs: number = Date.now()): DedupSnapshot {
+    const entries: DedupEntry[] = [];
+    const current = this.current;
+    for (const table of [this.previous, current]) {
+      const slots = table.slots;
+      for (let at = 0; at < slots.length; at += STRIDE) {
+        const pair = slots[at + 2] as number;
+        if (pair === 0) continue;
+        const k1 = slots[at] as number;
+        const k2 = slots[at + 1] as number;
+        if (table !== current && current.find(k1, k2) >= 0) continue; // promoted: the current copy counts
+        const exportedAt = this.originMs + (slots[at + 3] as number) * 1000;
+        if (nowMs - exportedAt >= this.windowMs) continue;
+        const [rule, variation] = this.pairs[pair] as [string, string];
+        entries.push([k1, k2, rule, variation, exportedAt]);
       }
     }
-    return out;
+    return { seed: this.seed, entries };
   }
 
-  /** Takes entries back from {@link snapshot}; malformed ones are ignored. */
-  restore(entries: readonly unknown[]): void {
-    for (const item of entries) {
+  /**
+   * Takes entries back from {@link snapshot}. Entries hashed with another seed
+   * can only join an empty memory (which then adopts that seed); malformed
+   * ones are ignored.
+   */
+  restore(snapshot: unknown): void {
+    if (snapshot === null || typeof snapshot !== 'object') return;
+    const { seed, entries } = snapshot as Partial<DedupSnapshot>;
+    if (typeof seed !== 'number' || !Number.isInteger(seed) || !Array.isArray(entries)) return;
+    if (seed !== this.seed) {
+      if (this.size > 0) return;
+      this.seed = seed | 0;
+      this.flags.clear();
+      this.lastFlagKey = undefined;
+    }
+    for (const item of entries as unknown[]) {
       if (!Array.isArray(item) || item.length !== 5) continue;
-      const [flagKey, distinctId, rule, variation, at] = item as unknown[];
-      if (typeof flagKey !== 'string' || typeof distinctId !== 'string') continue;
+      const [k1, k2, rule, variation, at] = item as unknown[];
+      if (!isInt32(k1) || !isInt32(k2)) continue;
       if (typeof rule !== 'string' || typeof variation !== 'string' || typeof at !== 'number') continue;
-      this.seen(distinctId, flagKey, rule, variation, at);
+      const atS = Math.floor((at - this.originMs) / 1000);
+      if (!isInt32(atS)) continue; // not a time this memory can hold
+      this.record(k1, k2, this.pairId(rule, variation), atS);
     }
   }
 
-  private same(entry: Entry, ruleKey: string, variationKey: string, nowS: number): boolean {
-    return entry.rule === ruleKey && entry.variation === variationKey && (nowS - entry.at) * 1000 < this.windowMs;
+  private record(k1: number, k2: number, pair: number, nowS: number): boolean {
+    const current = this.current;
+    const at = current.find(k1, k2);
+    const slots = current.slots;
+    if (at >= 0) {
+      if (this.same(slots, at, pair, nowS)) return true;
+      slots[at + 2] = pair;
+      slots[at + 3] = nowS;
+      return false;
+    }
+    const previous = this.previous;
+    const old = previous.find(k1, k2);
+    if (old < 0) {
+      this.insert(k1, k2, pair, nowS);
+      return false;
+    }
+    // Seen again while in the previous generation: it moves to the current one, window unchanged.
+    this.promoted++;
+    const duplicate = this.same(previous.slots, old, pair, nowS);
+    this.insert(k1, k2, pair, duplicate ? (previous.slots[old + 3] as number) : nowS);
+    return duplicate;
   }
 
-  private insert(flagKey: string, distinctId: string, entry: Entry): void {
-    if (this.currentSize >= this.generationSize) {
-      this.evictedCount += this.previousSize - this.promoted;
-      this.previous = this.current;
-      this.previousSize = this.currentSize;
-      this.current = new Map();
-      this.currentSize = 0;
+  private same(slots: Int32Array, at: number, pair: number, nowS: number): boolean {
+    return slots[at + 2] === pair && (nowS - (slots[at + 3] as number)) * 1000 < this.windowMs;
+  }
+
+  private insert(k1: number, k2: number, pair: number, nowS: number): void {
+    let current = this.current;
+    if (current.count >= this.generationSize) {
+      // The previous generation goes, save what was promoted out of it; its memory becomes the new current one.
+      this.evictedCount += this.previous.count - this.promoted;
+      const reused = this.previous;
+      this.previous = current;
+      if (reused.slotCount === this.maxSlots) reused.clear();
+      this.current = current =
+        reused.slotCount === this.maxSlots ? reused : new Table(Math.min(MIN_SLOTS, this.maxSlots));
       this.promoted = 0;
     }
-    let users = this.current.get(flagKey);
-    if (users === undefined) {
-      users = new Map();
-      this.current.set(flagKey, users);
-    }
-    users.set(distinctId, entry);
-    this.currentSize++;
+    if ((current.count + 1) * 2 > current.slotCount && current.slotCount < this.maxSlots) current.grow();
+    current.add(k1, k2, pair, nowS);
   }
+
+  /** Sets `this.keyHigh`/`this.keyLow` to the 64-bit hash of (flag, user). */
+  private keyOf(flagKey: string, distinctId: string): void {
+    const flag = flagKey === this.lastFlagKey ? this.lastFlag : this.flagState(flagKey);
+    // cyrb53's two lanes, continued from the flag's state, with both 32-bit halves kept.
+    let a = flag.a;
+    let b = flag.b;
+    const n = distinctId.length;
+    let i = 0;
+    // Two UTF-16 units per step: half the multiplications of one at a time.
+    for (; i + 1 < n; i += 2) {
+      const c = distinctId.charCodeAt(i) | (distinctId.charCodeAt(i + 1) << 16);
+      a = Math.imul(a ^ c, 2654435761);
+      b = Math.imul(b ^ c, 1597334677);
+    }
+    if (i < n) {
+      const c = distinctId.charCodeAt(i);
+      a = Math.imul(a ^ c, 2654435761);
+      b = Math.imul(b ^ c, 1597334677);
+    }
+    a ^= n;
+    a = Math.imul(a ^ (a >>> 16), 2246822507);
+    a ^= Math.imul(b ^ (b >>> 13), 3266489909);
+    b = Math.imul(b ^ (b >>> 16), 2246822507);
+    b ^= Math.imul(a ^ (a >>> 13), 3266489909);
+    this.keyHigh = b | 0;
+    this.keyLow = a | 0;
+  }
+
+  private flagState(flagKey: string): FlagState {
+    let flag = this.flags.get(flagKey);
+    if (flag === undefined) {
+      flag = flagState(flagKey, this.seed);
+      // Flag keys come from the datafile; the cap only guards against hostile input (the state is recomputable).
+      if (this.flags.size >= MAX_INTERNED) this.flags.clear();
+      this.flags.set(flagKey, flag);
+    }
+    this.lastFlagKey = flagKey;
+    this.lastFlag = flag;
+    return flag;
+  }
+
+  /** The exact id of a (rule, variation) pair, from 1. */
+  private pairId(ruleKey: string, variationKey: string): number {
+    if (ruleKey === this.lastRule && variationKey === this.lastVariation) return this.lastPair;
+    const id = this.lookUpPair(ruleKey, variationKey);
+    this.lastRule = ruleKey;
+    this.lastVariation = variationKey;
+    this.lastPair = id;
+    return id;
+  }
+
+  private lookUpPair(ruleKey: string, variationKey: string): number {
+    let byVariation = this.pairIds.get(ruleKey);
+    let id = byVariation?.get(variationKey);
+    if (id !== undefined) return id;
+    if (this.pairs.length > MAX_INTERNED) this.startOver();
+    byVariation = this.pairIds.get(ruleKey);
+    if (byVariation === undefined) {
+      byVariation = new Map();
+      this.pairIds.set(ruleKey, byVariation);
+    }
+    id = this.pairs.length;
+    this.pairs.push([ruleKey, variationKey]);
+    byVariation.set(variationKey, id);
+    return id;
+  }
+
+  /** Forgets everything (counted as evicted), so ids can be given out again: only hostile input gets here. */
+  private startOver(): void {
+    this.evictedCount += this.size;
+    this.current = new Table(Math.min(MIN_SLOTS, this.maxSlots));
+    this.previous = new Table(MIN_SLOTS);
+    this.promoted = 0;
+    this.pairIds = new Map();
+    this.pairs = [['', '']];
+    this.lastRule = undefined;
+    this.lastVariation = undefined;
+  }
+}
+
+/** The hash state after the flag key and a separator, for {@link ExposureDeduplicator.keyOf}. */
+function flagState(flagKey: string, seed: number): FlagState {
+  let a = 0xdeadbeef ^ seed;
+  let b = 0x41c6ce57 ^ seed;
+  for (let i = 0; i <= flagKey.length; i++) {
+    // The flag key's length, past every char code, ends it: ('ab', 'c') and ('a', 'bc') differ.
+    const c = i < flagKey.length ? flagKey.charCodeAt(i) : 0x10000 + flagKey.length;
+    a = Math.imul(a ^ c, 2654435761);
+    b = Math.imul(b ^ c, 1597334677);
+  }
+  return { a, b };
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+function isInt32(value: unknown): value is number {
+  return typeof value === 'number' && (value | 0) === value;
 }
 
 function positiveOr(value: number | undefined, fallback: number): number {

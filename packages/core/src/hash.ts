@@ -1,6 +1,12 @@
 /** Four 32-bit lanes of a 128-bit hash. */
 export type Hash128 = [number, number, number, number];
 
+// The lanes of the hash just computed, read back by hash128 and rehash.
+let h1 = 0;
+let h2 = 0;
+let h3 = 0;
+let h4 = 0;
+
 /**
  * 128-bit non-cryptographic hash of a tuple of strings (cyrb128 construction:
  * four multiply-xorshift lanes and a final avalanche). Each part's length is
@@ -8,31 +14,42 @@ export type Hash128 = [number, number, number, number];
  * in every JavaScript engine: Node and browsers derive the same ids.
  */
 export function hash128(parts: readonly string[], seed = 0): Hash128 {
-  let h1 = 1779033703 ^ seed;
-  let h2 = 3144134277 ^ seed;
-  let h3 = 1013904242 ^ seed;
-  let h4 = 2773480762 ^ seed;
-  for (let p = 0; p < parts.length; p++) {
+  lanes(parts, parts.length, seed);
+  return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
+}
+
+/** Hashes `parts[0..count)` into h1..h4 (finalized). */
+function lanes(parts: readonly string[], count: number, seed: number): void {
+  let a = 1779033703 ^ seed;
+  let b = 3144134277 ^ seed;
+  let c = 1013904242 ^ seed;
+  let d = 2773480762 ^ seed;
+  for (let p = 0; p < count; p++) {
     const s = parts[p] as string;
     const n = s.length;
-    for (let i = 0; i <= n; i++) {
-      // The part's length, offset past every char code, closes each part.
-      const k = i < n ? s.charCodeAt(i) : 0x10000 + n;
-      h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
-      h2 = h3 ^ Math.imul(h2 ^ k, 2869860233);
-      h3 = h4 ^ Math.imul(h3 ^ k, 951274213);
-      h4 = h1 ^ Math.imul(h4 ^ k, 2716044179);
+    for (let i = 0; i < n; i++) {
+      const k = s.charCodeAt(i);
+      a = b ^ Math.imul(a ^ k, 597399067);
+      b = c ^ Math.imul(b ^ k, 2869860233);
+      c = d ^ Math.imul(c ^ k, 951274213);
+      d = a ^ Math.imul(d ^ k, 2716044179);
     }
+    // The part's length, offset past every char code, closes each part.
+    const k = 0x10000 + n;
+    a = b ^ Math.imul(a ^ k, 597399067);
+    b = c ^ Math.imul(b ^ k, 2869860233);
+    c = d ^ Math.imul(c ^ k, 951274213);
+    d = a ^ Math.imul(d ^ k, 2716044179);
   }
-  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
-  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
-  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
-  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
-  h1 ^= h2 ^ h3 ^ h4;
-  h2 ^= h1;
-  h3 ^= h1;
-  h4 ^= h1;
-  return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
+  a = Math.imul(c ^ (a >>> 18), 597399067);
+  b = Math.imul(d ^ (b >>> 22), 2869860233);
+  c = Math.imul(a ^ (c >>> 17), 951274213);
+  d = Math.imul(b ^ (d >>> 19), 2716044179);
+  a ^= b ^ c ^ d;
+  h1 = a;
+  h2 = b ^ a;
+  h3 = c ^ a;
+  h4 = d ^ a;
 }
 
 // Number#toString(16) is slow in V8; a byte table is several times faster.
@@ -57,16 +74,24 @@ export function toHex(h: Hash128): string {
  * hashed strings again (one avalanche round per lane).
  */
 export function rehash(h: Hash128, n: number): Hash128 {
+  mix(h[0], h[1], h[2], h[3], n);
+  return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
+}
+
+function mix(x1: number, x2: number, x3: number, x4: number, n: number): void {
   const k = n | 0;
   const hi = Math.floor(n / 0x100000000) | 0;
-  let h1 = Math.imul(h[0] ^ k, 597399067);
-  let h2 = Math.imul(h[1] ^ hi, 2869860233);
-  let h3 = Math.imul(h[2] ^ k, 951274213);
-  let h4 = Math.imul(h[3] ^ hi, 2716044179);
-  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
-  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
-  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
-  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
-  h1 ^= h2 ^ h3 ^ h4;
-  return [h1 >>> 0, (h2 ^ h1) >>> 0, (h3 ^ h1) >>> 0, (h4 ^ h1) >>> 0];
+  let a = Math.imul(x1 ^ k, 597399067);
+  let b = Math.imul(x2 ^ hi, 2869860233);
+  let c = Math.imul(x3 ^ k, 951274213);
+  let d = Math.imul(x4 ^ hi, 2716044179);
+  a = Math.imul(c ^ (a >>> 18), 597399067);
+  b = Math.imul(d ^ (b >>> 22), 2869860233);
+  c = Math.imul(a ^ (c >>> 17), 951274213);
+  d = Math.imul(b ^ (d >>> 19), 2716044179);
+  a ^= b ^ c ^ d;
+  h1 = a;
+  h2 = b ^ a;
+  h3 = c ^ a;
+  h4 = d ^ a;
 }

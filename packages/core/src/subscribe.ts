@@ -23,23 +23,28 @@ interface NotificationCenter {
 /** Called with every DECISION notification of a subscribed client and that client's config cache. */
 export type DecisionListener = (notification: unknown, config: ClientConfigCache) => void;
 
+let defaultSubscribed: WeakSet<object> | undefined;
+
 /**
  * Adds `listener` to a client's DECISION notifications, and keeps the
  * client's rule kinds fresh on OPTIMIZELY_CONFIG_UPDATE. The type string
  * differs by major version (6.x `DECISION`, 5.x its long form): taken from
- * `sdk` when given, else both are tried. Idempotent through `subscribed`: a
- * client never gets two listeners. Returns whether the client is subscribed.
+ * `sdk` when given, else both are tried. Idempotent through `subscribed` (by
+ * default one set for every caller of this module): a client in it never gets
+ * a second listener. Returns whether the client is subscribed.
  * May throw on a hostile client; callers contain it.
  */
 export function subscribeClient(
   client: unknown,
   listener: DecisionListener,
-  subscribed: WeakSet<object>,
+  subscribed?: WeakSet<object>,
   sdk?: unknown,
   onConfigError?: (error: unknown) => void,
 ): boolean {
   if (!client || typeof client !== 'object') return false;
-  if (subscribed.has(client)) return true;
+  defaultSubscribed ??= new WeakSet();
+  const clients = subscribed ?? defaultSubscribed;
+  if (clients.has(client)) return true;
   const center = (client as { notificationCenter?: NotificationCenter }).notificationCenter;
   if (!center || typeof center.addNotificationListener !== 'function') return false;
   const s = sdk as SdkLike | undefined;
@@ -54,6 +59,6 @@ export function subscribeClient(
   if (typeof id === 'number' && id < 0) return false;
   // Only once the DECISION listener is in: a refused client keeps no listener of ours.
   center.addNotificationListener(types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE, () => cache.invalidate());
-  subscribed.add(client);
+  clients.add(client);
   return true;
 }

@@ -67,12 +67,91 @@ describe('ExposureDeduplicator', () => {
     a.seen('u1', 'flag', 'rule', 'on', 1_000_000);
     a.seen('u2', 'flag', 'rule', 'off', 1_030_000);
     const snapshot = a.snapshot(1_070_000); // u1 is out of the window by now
-    expect(snapshot).toEqual([['flag', 'u2', 'rule', 'off', 1_030_000]]);
+    expect(snapshot.entries).toHaveLength(1);
+    expect(snapshot.entries[0]?.slice(2)).toEqual(['rule', 'off', 1_030_000]);
     const b = new ExposureDeduplicator({ windowMs: 60_000 }, 2_000_000);
     b.restore(JSON.parse(JSON.stringify(snapshot)));
-    b.restore([null, ['x'], ['flag', 'u3', 'rule', 'on', 'not a time']]);
+    b.restore({
+      seed: snapshot.seed,
+      entries: [null, ['x'], [1, 2, 'rule', 'on', 'not a time'], [1.5, 2, 'r', 'v', 0]],
+    });
+    b.restore(null);
+    b.restore([['flag', 'u3', 'rule', 'on', 0]]); // an older format: ignored
     expect(b.size).toBe(1);
     expect(b.seen('u2', 'flag', 'rule', 'off', 1_080_000)).toBe(true);
     expect(b.seen('u2', 'flag', 'rule', 'off', 1_091_000)).toBe(false);
+    expect(b.seen('u1', 'flag', 'rule', 'on', 1_091_000)).toBe(false);
+  });
+
+  it('restores entries of another seed only into an empty memory', () => {
+    const a = new ExposureDeduplicator({ seed: 1 }, 0);
+    a.seen('u1', 'flag', 'rule', 'on', 0);
+    const b = new ExposureDeduplicator({ seed: 2 }, 0);
+    b.seen('u2', 'flag', 'rule', 'on', 0);
+    b.restore(a.snapshot(0)); // keys of seed 1 cannot be found with seed 2
+    expect(b.size).toBe(1);
+    const c = new ExposureDeduplicator({ seed: 3 }, 0);
+    c.restore(a.snapshot(0));
+    expect(c.seen('u1', 'flag', 'rule', 'on', 1)).toBe(true);
+    expect(c.seen('u2', 'flag', 'rule', 'on', 1)).toBe(false);
+  });
+
+  it('keys users per flag, and flag and user boundaries do not blur', () => {
+    const d = new ExposureDeduplicator({}, 0);
+    expect(d.seen('bc', 'a', 'r', 'v', 0)).toBe(false);
+    expect(d.seen('c', 'ab', 'r', 'v', 0)).toBe(false);
+    expect(d.seen('u', 'flag-1', 'r', 'v', 0)).toBe(false);
+    expect(d.seen('u', 'flag-2', 'r', 'v', 0)).toBe(false);
+    expect(d.seen('u', 'flag-1', 'r', 'v', 0)).toBe(true);
+    expect(d.size).toBe(4);
+  });
+
+  it('compares rule and variation exactly, whatever their hashes', () => {
+    const d = new ExposureDeduplicator({}, 0);
+    // Every pair is new for the same user: a hashed value could call some of them duplicates.
+    for (let i = 0; i < 5000; i++) expect(d.seen('u', 'flag', `rule-${i % 7}`, `v-${i}`, 0)).toBe(false);
+    expect(d.seen('u', 'flag', `rule-${4999 % 7}`, 'v-4999', 0)).toBe(true);
+  });
+
+  it('never calls a first exposure of a million distinct users a duplicate', () => {
+    const d = new ExposureDeduplicator({ maxEntries: 2_000_000 }, 0);
+    let duplicates = 0;
+    for (let i = 0; i < 1_000_000; i++) if (d.seen(`user-${i}`, 'checkout_redesign', 'ab', 'on', 0)) duplicates++;
+    expect(duplicates).toBe(0);
+    expect(d.size).toBe(1_000_000);
+    // The table grew many times over: every entry is still found.
+    let found = 0;
+    for (let i = 0; i < 1_000_000; i += 97) if (d.seen(`user-${i}`, 'checkout_redesign', 'ab', 'on', 1)) found++;
+    expect(found).toBe(Math.ceil(1_000_000 / 97));
+  });
+
+  it('forgets entries without losing the others that share their probe runs', () => {
+    const d = new ExposureDeduplicator({ maxEntries: 100_000 }, 0);
+    for (let i = 0; i < 3000; i++) see(d, `k${i}`, 0);
+    for (let i = 0; i < 3000; i += 3) d.forget(`k${i}`, 'flag');
+    expect(d.size).toBe(2000);
+    for (let i = 0; i < 3000; i++) expect(see(d, `k${i}`, 1)).toBe(i % 3 !== 0);
+    expect(d.size).toBe(3000);
+  });
+
+  it('forgets an entry held in both generations once', () => {
+    const d = new ExposureDeduplicator({ maxEntries: 4 }, 0);
+    see(d, 'a', 0);
+    see(d, 'b', 0);
+    see(d, 'c', 0); // {a, b} becomes the previous generation
+    see(d, 'a', 0); // promoted: in both
+    expect(d.size).toBe(3);
+    d.forget('a', 'flag');
+    expect(d.size).toBe(2);
+    expect(see(d, 'a', 0)).toBe(false);
+  });
+
+  it('starts over, counted as evictions, when fed more distinct rule and variation keys than any datafile has', () => {
+    const d = new ExposureDeduplicator({ maxEntries: 1_000_000 }, 0);
+    const n = 70_000;
+    for (let i = 0; i < n; i++) expect(d.seen(`u${i}`, 'flag', 'rule', `v${i}`, 0)).toBe(false);
+    expect(d.size + d.evictions).toBe(n);
+    expect(d.evictions).toBeGreaterThan(0);
+    expect(d.seen(`u${n - 1}`, 'flag', 'rule', `v${n - 1}`, 0)).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { DecisionPipeline, type PipelineConfig, readLegacyDecision } from '../sr
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 
 function flag(overrides: Record<string, unknown> = {}, ...user: [userId?: unknown, attributes?: unknown]) {
-  // An explicit `undefined` user id must reach the normalizer, so no default parameter here.
+  // An explicit `undefined` user id must reach the pipeline, so no default parameter here.
   const userId = user.length > 0 ? user[0] : 'user-123';
   const attributes = user[1] ?? {};
   return {
@@ -26,13 +26,13 @@ function flag(overrides: Record<string, unknown> = {}, ...user: [userId?: unknow
   };
 }
 
-function normalizer(config: PipelineConfig = {}, clock = { now: T0 }) {
+function makePipeline(config: PipelineConfig = {}, clock = { now: T0 }) {
   return new DecisionPipeline({ now: () => clock.now, ...config });
 }
 
 describe('DecisionPipeline: exposures', () => {
   it('turns a flag decision into an exposure, an event and a profile update', () => {
-    const { exposure, skipReason } = normalizer().handle(flag());
+    const { exposure, skipReason } = makePipeline().handle(flag());
     expect(skipReason).toBeUndefined();
     expect(exposure).toMatchObject({
       distinctId: 'user-123',
@@ -69,18 +69,18 @@ describe('DecisionPipeline: exposures', () => {
   });
 
   it('two processes deciding the same within a minute send the same time and $insert_id (server render, then hydration)', () => {
-    const server = normalizer({}, { now: T0 + 1_250 }).handle(flag()).exposure;
-    const browser = normalizer({}, { now: T0 + 41_900 }).handle(flag()).exposure;
+    const server = makePipeline({}, { now: T0 + 1_250 }).handle(flag()).exposure;
+    const browser = makePipeline({}, { now: T0 + 41_900 }).handle(flag()).exposure;
     expect(server?.events[0]?.properties.time).toBe(T0);
     expect(browser?.events[0]?.properties).toMatchObject({ time: T0, $insert_id: server?.insertId });
     // The exposure keeps its exact moment for telemetry.
     expect(browser?.timestamp).toBe(T0 + 41_900);
-    const nextMinute = normalizer({}, { now: T0 + 61_000 }).handle(flag()).exposure;
+    const nextMinute = makePipeline({}, { now: T0 + 61_000 }).handle(flag()).exposure;
     expect(nextMinute?.events[0]?.properties.time).toBe(T0 + 60_000);
   });
 
   it('writes "off" to the profile when the flag is disabled', () => {
-    const { exposure } = normalizer().handle(
+    const { exposure } = makePipeline().handle(
       flag({ enabled: false, variationKey: 'control', ruleKey: 'checkout_redesign_ab' }),
     );
     expect(exposure?.profileUpdate.$set).toEqual({ '[Optimizely] checkout_redesign': 'off' });
@@ -89,25 +89,25 @@ describe('DecisionPipeline: exposures', () => {
   });
 
   it('omits ids a 5.x payload does not carry', () => {
-    const { exposure } = normalizer().handle(flag({ experimentId: undefined, variationId: undefined }));
+    const { exposure } = makePipeline().handle(flag({ experimentId: undefined, variationId: undefined }));
     expect(exposure?.events[0]?.properties).not.toHaveProperty('experiment_id');
     expect(exposure).not.toHaveProperty('experimentId');
   });
 
   it('emits $experiment_started for Mixpanel Experiments, alone or with Experiment Viewed', () => {
-    const started = normalizer({ eventFormat: 'experiment_started' }).handle(flag()).exposure;
+    const started = makePipeline({ eventFormat: 'experiment_started' }).handle(flag()).exposure;
     expect(started?.events.map((e) => e.event)).toEqual(['$experiment_started']);
     expect(started?.events[0]?.properties).toMatchObject({
       'Experiment name': 'checkout_redesign_ab',
       'Variant name': 'variation_a',
     });
-    const both = normalizer({ eventFormat: 'both' }).handle(flag()).exposure;
+    const both = makePipeline({ eventFormat: 'both' }).handle(flag()).exposure;
     expect(both?.events.map((e) => e.event)).toEqual(['Experiment Viewed', '$experiment_started']);
     expect(both?.events[0]?.properties.$insert_id).toBe(both?.events[1]?.properties.$insert_id);
   });
 
   it('takes a custom event name and profile prefix', () => {
-    const { exposure } = normalizer({ eventName: 'Exposure', profilePropertyPrefix: 'exp: ' }).handle(flag());
+    const { exposure } = makePipeline({ eventName: 'Exposure', profilePropertyPrefix: 'exp: ' }).handle(flag());
     expect(exposure?.events[0]?.event).toBe('Exposure');
     expect(Object.keys(exposure?.profileUpdate.$set ?? {})).toEqual(['exp: checkout_redesign']);
   });
@@ -115,7 +115,7 @@ describe('DecisionPipeline: exposures', () => {
   it('never throws on invalid configuration: warns by option name and uses the default', () => {
     const warnings: string[] = [];
     const warn = (m: string) => warnings.push(m);
-    const pipeline = normalizer({
+    const pipeline = makePipeline({
       eventFormat: 'bogus' as never,
       eventName: '',
       rollouts: 'sometimes' as never,
@@ -131,7 +131,7 @@ describe('DecisionPipeline: exposures', () => {
     expect(exposure?.events[0]?.event).toBe('Experiment Viewed');
     expect(exposure?.events[0]?.properties.plan).toBe('pro');
     expect(() =>
-      normalizer({
+      makePipeline({
         attributeAllowlist: 'plan' as never,
         warn: () => {
           throw new Error('x');
@@ -165,7 +165,7 @@ describe('DecisionPipeline: exposure semantics', () => {
   });
 
   it('by default an experiment gives the event and the profile property, a rollout the profile property alone', () => {
-    const pipeline = normalizer({ dedup: false });
+    const pipeline = makePipeline({ dedup: false });
     const experiment = pipeline.handle(flag(), datafile).exposure;
     expect(experiment?.events.map((e) => e.event)).toEqual(['Experiment Viewed']);
     expect(experiment?.profileUpdate.$set).toEqual({ '[Optimizely] checkout_redesign': 'variation_a' });
@@ -178,10 +178,10 @@ describe('DecisionPipeline: exposure semantics', () => {
   });
 
   it("rollouts: 'event' sends rollouts as experiments, 'off' skips them", () => {
-    const events = normalizer({ rollouts: 'event', dedup: false });
+    const events = makePipeline({ rollouts: 'event', dedup: false });
     expect(events.handle(targeted, datafile).exposure?.events).toHaveLength(1);
     expect(events.handle(everyoneElse, datafile).exposure?.events).toHaveLength(1);
-    const off = normalizer({ rollouts: 'off', dedup: false });
+    const off = makePipeline({ rollouts: 'off', dedup: false });
     expect(off.handle(targeted, datafile).skipReason).toBe('rollout_excluded');
     expect(off.handle(everyoneElse, datafile).skipReason).toBe('rollout_excluded');
     expect(off.handle(flag(), datafile).exposure?.events).toHaveLength(1);
@@ -190,7 +190,7 @@ describe('DecisionPipeline: exposure semantics', () => {
   it('exposure events carry the trace id of the span given, and only a valid one', () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const span = (id: string) => ({ spanContext: () => ({ traceId: id }) });
-    const pipeline = normalizer({ dedup: false, eventFormat: 'both' });
+    const pipeline = makePipeline({ dedup: false, eventFormat: 'both' });
     const traced = pipeline.handle(flag(), datafile, span(traceId)).exposure;
     expect(traced?.events.map((e) => e.properties.trace_id)).toEqual([traceId, traceId]);
     expect(pipeline.handle(flag(), datafile).exposure?.events[0]?.properties).not.toHaveProperty('trace_id');
@@ -208,7 +208,7 @@ describe('DecisionPipeline: skip rules', () => {
     [{ type: 42, userId: 'u', decisionInfo: {} }, 'invalid_notification'],
     [{ type: 'mystery', userId: 'u', decisionInfo: {} }, 'unsupported_type'],
   ])('skips %j as %s', (payload, reason) => {
-    expect(normalizer().handle(payload).skipReason).toBe(reason);
+    expect(makePipeline().handle(payload).skipReason).toBe(reason);
   });
 
   it.each([
@@ -228,66 +228,80 @@ describe('DecisionPipeline: skip rules', () => {
     ['user-\uDC00-123456'],
     ['user-\u0000-123456'],
   ])('skips the user id %j', (userId) => {
-    expect(normalizer().handle(flag({}, userId)).skipReason).toBe('invalid_user_id');
+    expect(makePipeline().handle(flag({}, userId)).skipReason).toBe('invalid_user_id');
   });
 
   it('skips empty, non-string, NUL or lone-surrogate flag keys, and does not count them as duplicates after', () => {
-    expect(normalizer().handle(flag({ flagKey: '' })).skipReason).toBe('invalid_flag_key');
-    expect(normalizer().handle(flag({ flagKey: 7 })).skipReason).toBe('invalid_flag_key');
-    const pipeline = normalizer();
+    expect(makePipeline().handle(flag({ flagKey: '' })).skipReason).toBe('invalid_flag_key');
+    expect(makePipeline().handle(flag({ flagKey: 7 })).skipReason).toBe('invalid_flag_key');
+    const pipeline = makePipeline();
     for (const flagKey of ['bad\uD83D', 'bad\u0000', 'bad\uD83D']) {
       expect(pipeline.handle(flag({ flagKey })).skipReason).toBe('invalid_flag_key');
     }
   });
 
   it('caps distinct ids by UTF-8 bytes and accepts 255 bytes', () => {
-    expect(normalizer().handle(flag({}, 'é'.repeat(127))).exposure?.distinctId).toBe('é'.repeat(127));
-    expect(normalizer().handle(flag({}, '😀'.repeat(63) + 'abc')).exposure).toBeDefined();
-    expect(normalizer().handle(flag({}, '😀'.repeat(64))).skipReason).toBe('invalid_user_id');
+    expect(makePipeline().handle(flag({}, 'é'.repeat(127))).exposure?.distinctId).toBe('é'.repeat(127));
+    expect(makePipeline().handle(flag({}, '😀'.repeat(63) + 'abc')).exposure).toBeDefined();
+    expect(makePipeline().handle(flag({}, '😀'.repeat(64))).skipReason).toBe('invalid_user_id');
   });
 
   it('repairs lone surrogates and NUL in variation and rule keys', () => {
-    const { exposure } = normalizer().handle(flag({ variationKey: 'a\uD800b\u0000', ruleKey: 'r\uDC00' }));
+    const { exposure } = makePipeline().handle(flag({ variationKey: 'a\uD800b\u0000', ruleKey: 'r\uDC00' }));
     expect(exposure?.events[0]?.properties.variation_key).toBe('a\uFFFDb');
     expect(exposure?.events[0]?.properties.rule_key).toBe('r\uFFFD');
     expect(exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('a\uFFFDb');
     expect(Buffer.from(JSON.stringify(exposure?.events)).toString()).toBe(JSON.stringify(exposure?.events));
   });
 
+  it('gives every later user the same repaired values, and keeps keys and prefixed ids apart', () => {
+    const n = makePipeline();
+    for (const user of ['u1', 'u2']) {
+      const payload = flag({ variationKey: 'a\uD800', ruleKey: '7', experimentId: '7', variationId: 'a\uD800' }, user);
+      const properties = n.handle(payload).exposure?.events[0]?.properties;
+      expect(properties).toMatchObject({
+        variation_key: 'a\uFFFD',
+        rule_key: '7',
+        experiment_id: 'exp_7',
+        variation_id: 'var_a\uFFFD',
+      });
+    }
+  });
+
   it('skips ruleless decisions unless asked, then reports the variation as off', () => {
     const payload = flag({ ruleKey: null, variationKey: null, enabled: false });
-    const skipped = normalizer().handle(payload);
+    const skipped = makePipeline().handle(payload);
     expect(skipped.skipReason).toBe('no_rule');
     expect(skipped.decision?.flagKey).toBe('checkout_redesign');
-    expect(normalizer().handle(flag({ ruleKey: '' })).skipReason).toBe('no_rule');
-    const { exposure } = normalizer({ includeRulelessDecisions: true }).handle(payload);
+    expect(makePipeline().handle(flag({ ruleKey: '' })).skipReason).toBe('no_rule');
+    const { exposure } = makePipeline({ includeRulelessDecisions: true }).handle(payload);
     expect(exposure?.variationKey).toBe('off');
     expect(exposure?.ruleKey).toBe('');
     expect(exposure?.profileUpdate.$set['[Optimizely] checkout_redesign']).toBe('off');
   });
 
   it('skips an enabled decision with no variation key', () => {
-    expect(normalizer().handle(flag({ variationKey: '' })).skipReason).toBe('no_variation');
+    expect(makePipeline().handle(flag({ variationKey: '' })).skipReason).toBe('no_variation');
   });
 
   it('tells rollouts from experiments by the client config, and gives rollouts what `rollouts` says', () => {
     const everyoneElse = flag({ ruleKey: 'default-rollout-91000000002', variationKey: 'off', enabled: false });
-    const included = normalizer({ rollouts: 'event' }).handle(everyoneElse);
+    const included = makePipeline({ rollouts: 'event' }).handle(everyoneElse);
     expect(included.exposure?.ruleKind).toBe('everyone_else');
     expect(included.exposure?.events).toHaveLength(1);
-    expect(normalizer({ rollouts: 'off' }).handle(everyoneElse).skipReason).toBe('rollout_excluded');
+    expect(makePipeline({ rollouts: 'off' }).handle(everyoneElse).skipReason).toBe('rollout_excluded');
 
     const targeted = flag({ flagKey: 'premium_banner', ruleKey: 'premium_segment_rule', variationKey: 'on' });
     // Without the datafile a named delivery rule cannot be told from an experiment.
-    expect(normalizer({ rollouts: 'off' }).handle(targeted).exposure?.ruleKind).toBe('unknown');
+    expect(makePipeline({ rollouts: 'off' }).handle(targeted).exposure?.ruleKind).toBe('unknown');
     const config = {
       environmentKey: undefined,
       revision: undefined,
       ruleKinds: new Map([['premium_banner', new Map([['premium_segment_rule', 'rollout' as const]])]]),
     };
-    expect(normalizer({ rollouts: 'off' }).handle(targeted, config).skipReason).toBe('rollout_excluded');
-    expect(normalizer().handle(targeted, config).exposure?.ruleKind).toBe('rollout');
-    expect(normalizer().handle(targeted, config).decision?.ruleKind).toBe('rollout');
+    expect(makePipeline({ rollouts: 'off' }).handle(targeted, config).skipReason).toBe('rollout_excluded');
+    expect(makePipeline().handle(targeted, config).exposure?.ruleKind).toBe('rollout');
+    expect(makePipeline().handle(targeted, config).decision?.ruleKind).toBe('rollout');
   });
 
   it('skips legacy decision types by default and maps those naming a variation when asked', () => {
@@ -314,11 +328,11 @@ describe('DecisionPipeline: skip rules', () => {
       attributes: {},
       decisionInfo: { featureKey: 'premium_banner', featureEnabled: false, source: 'rollout', sourceInfo: {} },
     };
-    const plain = normalizer();
+    const plain = makePipeline();
     expect(plain.handle(activate).skipReason).toBe('legacy_type');
     expect(plain.handle(featureTest).skipReason).toBe('legacy_type');
 
-    const legacy = normalizer({ legacy: readLegacyDecision });
+    const legacy = makePipeline({ legacy: readLegacyDecision });
     expect(legacy.handle(activate).exposure).toMatchObject({
       flagKey: 'checkout_redesign_ab',
       ruleKey: 'checkout_redesign_ab',
@@ -345,18 +359,18 @@ describe('DecisionPipeline: skip rules', () => {
         throw new Error('boom');
       },
     };
-    expect(normalizer().handle(hostile).skipReason).toBe('invalid_notification');
+    expect(makePipeline().handle(hostile).skipReason).toBe('invalid_notification');
   });
 });
 
 describe('DecisionPipeline: attributes and limits', () => {
   it('forwards no user attributes unless allowlisted, and only scalar values', () => {
     const attributes = { plan: 'pro', email: 'a@example.com', seats: 3, beta: true, nested: { a: 1 }, nan: Number.NaN };
-    const none = normalizer().handle(flag({}, 'user-123', attributes)).exposure;
+    const none = makePipeline().handle(flag({}, 'user-123', attributes)).exposure;
     expect(none?.events[0]?.properties).not.toHaveProperty('plan');
     expect(none?.events[0]?.properties).not.toHaveProperty('email');
 
-    const some = normalizer({ attributeAllowlist: ['plan', 'seats', 'beta', 'nested', 'nan', 'absent'] }).handle(
+    const some = makePipeline({ attributeAllowlist: ['plan', 'seats', 'beta', 'nested', 'nan', 'absent'] }).handle(
       flag({}, 'user-123', attributes),
     ).exposure;
     const props = some?.events[0]?.properties;
@@ -369,14 +383,14 @@ describe('DecisionPipeline: attributes and limits', () => {
 
   it('ignores inherited attributes', () => {
     const attributes = Object.create({ plan: 'inherited' });
-    const exposure = normalizer({ attributeAllowlist: ['plan'] }).handle(flag({}, 'user-123', attributes)).exposure;
+    const exposure = makePipeline({ attributeAllowlist: ['plan'] }).handle(flag({}, 'user-123', attributes)).exposure;
     expect(exposure?.events[0]?.properties).not.toHaveProperty('plan');
   });
 
   it('caps names at 255 characters and string values at 255 UTF-8 bytes', () => {
     const longFlag = 'f'.repeat(400);
     const longVariation = 'é'.repeat(200); // 400 bytes
-    const { exposure } = normalizer().handle(flag({ flagKey: longFlag, variationKey: longVariation }));
+    const { exposure } = makePipeline().handle(flag({ flagKey: longFlag, variationKey: longVariation }));
     const [profileName] = Object.keys(exposure?.profileUpdate.$set ?? {});
     expect(profileName).toHaveLength(255);
     const value = exposure?.profileUpdate.$set[profileName as string] as string;
@@ -386,19 +400,32 @@ describe('DecisionPipeline: attributes and limits', () => {
   });
 
   it('cannot be made to pollute prototypes through keys', () => {
-    const n = normalizer({ profilePropertyPrefix: '' });
-    const { exposure } = n.handle(flag({ flagKey: '__proto__', variationKey: 'polluted' }));
-    expect(Object.hasOwn(exposure?.profileUpdate.$set ?? {}, '__proto__')).toBe(true);
-    expect(Object.getPrototypeOf(exposure?.profileUpdate.$set)).toBe(Object.prototype);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(JSON.stringify(exposure?.profileUpdate.$set)).toBe('{"__proto__":"polluted"}');
+    const n = makePipeline({ profilePropertyPrefix: '' });
+    // The second user's update is copied from the first one's: both must hold an own property.
+    for (const user of ['user-1', 'user-2']) {
+      const { exposure } = n.handle(flag({ flagKey: '__proto__', variationKey: 'polluted' }, user));
+      expect(Object.hasOwn(exposure?.profileUpdate.$set ?? {}, '__proto__')).toBe(true);
+      expect(Object.getPrototypeOf(exposure?.profileUpdate.$set)).toBe(Object.prototype);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(JSON.stringify(exposure?.profileUpdate.$set)).toBe('{"__proto__":"polluted"}');
+    }
+  });
+
+  it('gives each exposure a profile update of its own: changing one leaves the next alone', () => {
+    const n = makePipeline();
+    const first = n.handle(flag({}, 'user-1')).exposure;
+    if (!first) throw new Error('expected an exposure');
+    first.profileUpdate.$set['[Optimizely] checkout_redesign'] = 'changed by a hook';
+    first.profileUpdate.$set.extra = 'x';
+    const second = n.handle(flag({}, 'user-2')).exposure;
+    expect(second?.profileUpdate.$set).toEqual({ '[Optimizely] checkout_redesign': 'variation_a' });
   });
 });
 
 describe('DecisionPipeline: dedup and insert ids', () => {
   it('skips the same exposure within the window and exports it again after', () => {
     const clock = { now: T0 };
-    const n = normalizer({ dedup: { windowMs: 60_000 } }, clock);
+    const n = makePipeline({ dedup: { windowMs: 60_000 } }, clock);
     const first = n.handle(flag()).exposure;
     expect(first).toBeDefined();
     clock.now += 59_000;
@@ -410,7 +437,7 @@ describe('DecisionPipeline: dedup and insert ids', () => {
   });
 
   it('treats a changed variation, rule or user as a new exposure, and a change back too', () => {
-    const n = normalizer();
+    const n = makePipeline();
     expect(n.handle(flag()).exposure).toBeDefined();
     expect(n.handle(flag()).skipReason).toBe('duplicate');
     expect(n.handle(flag({ variationKey: 'control' })).exposure).toBeDefined();
@@ -437,7 +464,7 @@ describe('DecisionPipeline: dedup and insert ids', () => {
   });
 
   it('exports every decision with dedup off', () => {
-    const n = normalizer({ dedup: false });
+    const n = makePipeline({ dedup: false });
     expect(n.handle(flag()).exposure).toBeDefined();
     expect(n.handle(flag()).exposure).toBeDefined();
   });
@@ -445,17 +472,17 @@ describe('DecisionPipeline: dedup and insert ids', () => {
   it('derives the same insert id in another process within the same window bucket', () => {
     const windowMs = 30 * 60_000;
     const bucketStart = Math.floor(T0 / windowMs) * windowMs;
-    const a = normalizer({}, { now: bucketStart + 1_000 }).handle(flag()).exposure;
-    const b = normalizer({}, { now: bucketStart + 1_500_000 }).handle(flag()).exposure;
-    const c = normalizer({}, { now: bucketStart + windowMs }).handle(flag()).exposure;
+    const a = makePipeline({}, { now: bucketStart + 1_000 }).handle(flag()).exposure;
+    const b = makePipeline({}, { now: bucketStart + 1_500_000 }).handle(flag()).exposure;
+    const c = makePipeline({}, { now: bucketStart + windowMs }).handle(flag()).exposure;
     expect(a?.insertId).toBe(b?.insertId);
     expect(c?.insertId).not.toBe(a?.insertId);
-    const other = normalizer({}, { now: bucketStart + 1_000 }).handle(flag({ variationKey: 'control' })).exposure;
+    const other = makePipeline({}, { now: bucketStart + 1_000 }).handle(flag({ variationKey: 'control' })).exposure;
     expect(other?.insertId).not.toBe(a?.insertId);
   });
 
   it('does not confuse tuples that concatenate alike', () => {
-    const n = normalizer();
+    const n = makePipeline();
     const a = n.handle(flag({ flagKey: 'ab', ruleKey: 'c' }, 'u1')).exposure;
     const b = n.handle(flag({ flagKey: 'a', ruleKey: 'bc' }, 'u1')).exposure;
     expect(b).toBeDefined();
@@ -463,7 +490,7 @@ describe('DecisionPipeline: dedup and insert ids', () => {
   });
 
   it('forget() lets the same exposure through again', () => {
-    const n = normalizer();
+    const n = makePipeline();
     const first = n.handle(flag()).exposure;
     if (!first) throw new Error('expected an exposure');
     n.forget(first);

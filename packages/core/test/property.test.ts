@@ -79,7 +79,7 @@ function assertValid(exposure: Exposure): void {
 
 describe('DecisionPipeline under random and hostile input', () => {
   it('never throws and never yields an invalid exposure', () => {
-    const normalizer = new DecisionPipeline({
+    const pipeline = new DecisionPipeline({
       legacy: readLegacyDecision,
       includeRulelessDecisions: true,
       eventFormat: 'both',
@@ -87,7 +87,7 @@ describe('DecisionPipeline under random and hostile input', () => {
     });
     fc.assert(
       fc.property(fc.oneof(flagPayload, anyValue), (payload) => {
-        const result = normalizer.handle(payload);
+        const result = pipeline.handle(payload);
         if (result.exposure) assertValid(result.exposure);
         else expect(typeof result.skipReason).toBe('string');
       }),
@@ -97,7 +97,7 @@ describe('DecisionPipeline under random and hostile input', () => {
   });
 
   it('exports well-formed flag decisions with any string keys', () => {
-    const normalizer = new DecisionPipeline({ dedup: false });
+    const pipeline = new DecisionPipeline({ dedup: false });
     fc.assert(
       fc.property(
         fc.string({ minLength: 37, maxLength: 255 }),
@@ -105,7 +105,7 @@ describe('DecisionPipeline under random and hostile input', () => {
         fc.string({ unit: 'grapheme', minLength: 1, maxLength: 400 }),
         fc.string({ unit: 'grapheme', minLength: 1, maxLength: 400 }),
         (userId, flagKey, ruleKey, variationKey) => {
-          const result = normalizer.handle({
+          const result = pipeline.handle({
             type: 'flag',
             userId,
             decisionInfo: { flagKey, ruleKey, variationKey, enabled: true },

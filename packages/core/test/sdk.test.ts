@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { type AnySdk, createOfflineClient, decisionType } from '../../../test/support/optimizely.js';
 import { DecisionPipeline, type Outcome, readLegacyDecision } from '../src/index.js';
 
-/** Runs `act` on a fresh client and returns what the normalizer made of every notification it fired. */
-function capture(sdk: AnySdk, act: (client: AnySdk) => void, normalizer = new DecisionPipeline()) {
+/** Runs `act` on a fresh client and returns what the pipeline made of every notification it fired. */
+function capture(sdk: AnySdk, act: (client: AnySdk) => void, pipeline = new DecisionPipeline()) {
   const client = createOfflineClient(sdk);
   const results: Outcome[] = [];
   client.notificationCenter.addNotificationListener(decisionType(sdk), (n: unknown) => {
-    results.push(normalizer.handle(n));
+    results.push(pipeline.handle(n));
   });
   act(client);
   client.close();

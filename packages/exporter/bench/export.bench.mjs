@@ -5,7 +5,7 @@
 //   2. the mixpanel client's track_batch for events + people.set for profiles,
 //   3. the naive listener most integrations write: mixpanel.track + people.set per exposure.
 // The naive approach is the baseline of the ratios.
-import { DecisionNormalizer } from '@optimizely-mixpanel/core';
+import { DecisionPipeline } from '@optimizely-mixpanel/core';
 import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
 import Mixpanel from 'mixpanel';
 import { MixpanelExporter } from '../dist/index.js';
@@ -17,10 +17,10 @@ delete process.env.HTTPS_PROXY;
 const TOKEN = 'bench-token';
 
 function makeExposures(count, offset) {
-  const normalizer = new DecisionNormalizer({ dedup: false });
+  const pipeline = new DecisionPipeline({ dedup: false });
   return Array.from({ length: count }, (_, i) => {
     const n = offset + i;
-    return normalizer.normalize({
+    return pipeline.handle({
       type: 'flag',
       userId: `user-${n}`,
       decisionInfo: {
@@ -51,7 +51,13 @@ async function measure(count, fn) {
   return { perSecond: count / seconds, peakMb: (peak - base) / 1024 / 1024, seconds };
 }
 
-const callback = (resolve, reject) => (err) => (err && (!Array.isArray(err) || err.length) ? reject(err) : resolve());
+// The mixpanel client neither retries nor queues: on this 2-core machine thousands of concurrent
+// requests can be reset. Its failures are counted and reported (records it lost), not thrown.
+let clientFailures = 0;
+const callback = (resolve) => (err) => {
+  if (err && (!Array.isArray(err) || err.length)) clientFailures++;
+  resolve();
+};
 
 async function readCount(url) {
   return (await (await fetch(`${url}/_local/summary`)).json()).events;
@@ -112,6 +118,10 @@ let offset = 0;
   progress('sustained done');
 }
 
+const exporterReceived = await readCount(server.url);
+if (exporterReceived !== offset - sustainedResult.dropped / 2)
+  throw new Error(`server received ${exporterReceived} events from the exporter, expected ${offset}`);
+
 {
   const count = 10_000;
   const batch = makeExposures(count, offset);
@@ -119,15 +129,14 @@ let offset = 0;
   const mp = Mixpanel.init(TOKEN, { host, protocol: 'http' });
   const r = await measure(count, async () => {
     const events = batch.map((e) => e.events[0]);
-    const done = [new Promise((resolve, reject) => mp.track_batch(events, callback(resolve, reject)))];
+    const done = [new Promise((resolve) => mp.track_batch(events, callback(resolve)))];
     for (const e of batch) {
-      done.push(
-        new Promise((resolve, reject) => mp.people.set(e.distinctId, e.profileUpdate.$set, callback(resolve, reject))),
-      );
+      done.push(new Promise((resolve) => mp.people.set(e.distinctId, e.profileUpdate.$set, callback(resolve))));
     }
     await Promise.all(done);
   });
-  results.push({ approach: 'mixpanel track_batch + people.set', exposures: count, ...r });
+  results.push({ approach: 'mixpanel track_batch + people.set', exposures: count, failed: clientFailures, ...r });
+  clientFailures = 0;
   progress('track_batch done');
 }
 
@@ -140,25 +149,15 @@ let offset = 0;
     const done = [];
     for (const e of batch) {
       const { distinct_id, ...props } = e.events[0].properties;
-      done.push(
-        new Promise((resolve, reject) =>
-          mp.track('Experiment Viewed', { distinct_id, ...props }, callback(resolve, reject)),
-        ),
-      );
-      done.push(
-        new Promise((resolve, reject) => mp.people.set(e.distinctId, e.profileUpdate.$set, callback(resolve, reject))),
-      );
+      done.push(new Promise((resolve) => mp.track('Experiment Viewed', { distinct_id, ...props }, callback(resolve))));
+      done.push(new Promise((resolve) => mp.people.set(e.distinctId, e.profileUpdate.$set, callback(resolve))));
     }
     await Promise.all(done);
   });
-  results.push({ approach: 'naive track + people.set', exposures: count, ...r });
+  results.push({ approach: 'naive track + people.set', exposures: count, failed: clientFailures, ...r });
 }
 
-const received = await readCount(server.url);
-const sustainedDropped = sustainedResult.dropped;
 server.stop();
-if (received !== offset - sustainedDropped / 2)
-  throw new Error(`server received ${received} events, expected ${offset}`);
 
 const naive = results.at(-1).perSecond;
 const trackBatch = results[1].perSecond;
@@ -169,6 +168,7 @@ console.table(
     exposures: r.exposures,
     'exposures/s': Math.round(r.perSecond),
     'peak heap MB': r.peakMb.toFixed(1),
+    'failed requests': r.failed ?? 0,
     'vs naive': `${(r.perSecond / naive).toFixed(1)}x`,
     'vs track_batch': `${(r.perSecond / trackBatch).toFixed(1)}x`,
   })),

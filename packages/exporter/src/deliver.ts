@@ -60,9 +60,11 @@ export class Delivery {
         q.release(batch.tooLarge);
         accounting.settle(q, batch.tooLarge.length, 'too_large');
         if (batch.records.length === 0) continue;
+        q.inFlight = batch.records;
         try {
           await this.deliver(q, batch.records);
         } finally {
+          q.inFlight = undefined;
           q.release(batch.records);
         }
       }
@@ -71,6 +73,11 @@ export class Delivery {
     } finally {
       q.sending = false;
     }
+  }
+
+  /** True while a batch waits to be retried: delivery is failing now. */
+  get backingOff(): boolean {
+    return this.sleeps.size > 0;
   }
 
   /** Keeps the process alive through pending backoffs (a flush() is waiting). */

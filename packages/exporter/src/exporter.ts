@@ -18,7 +18,7 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
  * @example
  * ```ts
  * const exporter = new MixpanelExporter({ token: process.env.MIXPANEL_TOKEN!, region: 'eu' });
- * const { exposure } = normalizer.normalize(notification);
+ * const { exposure } = pipeline.handle(notification);
  * if (exposure) exporter.export(exposure);
  * await exporter.flush(); // e.g. at the end of a Lambda handler
  * ```
@@ -80,12 +80,12 @@ export class MixpanelExporter {
     }
   }
 
-  /** Queues one event; the token is added when its batch is serialized. */
+  /** Queues one event (serialized now, to be measured); the token is added when its batch is built. */
   enqueueEvent(event: MixpanelEvent, link?: SpanContext): boolean {
     return this.enqueue(this.events, event, link);
   }
 
-  /** Queues one profile update; the token is added when its batch is serialized. */
+  /** Queues one profile update (serialized now, to be measured); the token is added when its batch is built. */
   enqueueProfileUpdate(update: MixpanelProfileUpdate, link?: SpanContext): boolean {
     return this.enqueue(this.profiles, update, link);
   }
@@ -171,8 +171,7 @@ export class MixpanelExporter {
       this.undeliverable(q, [record], 'queue_full');
       return false;
     }
-    q.items.push(record);
-    q.bytes += record.bytes;
+    q.push(record);
     this.accounting.queued(q);
     if (q.items.length >= this.config.maxBatchSize) void this.delivery.drain(q);
     return true;

@@ -37,6 +37,8 @@ export interface QueueBounds {
 /** One queue per endpoint: events (`/track` or `/import`) and profile updates (`/engage`). */
 export class RecordQueue {
   items: QueuedRecord[] = [];
+  /** The batch being delivered, if any (e.g. to be copied to disk at exit). */
+  inFlight: readonly QueuedRecord[] | undefined;
   /** Bytes of the records waiting or in flight. */
   bytes = 0;
   /** Records ever enqueued / settled (delivered or dropped): flush() waits for settled to catch up. */
@@ -55,10 +57,21 @@ export class RecordQueue {
     return this.enqueued - this.settled;
   }
 
+  /** Adds a record at the tail (the caller checked the bounds and counted it as enqueued). */
+  push(record: QueuedRecord): void {
+    this.items.push(record);
+    this.bytes += record.bytes;
+  }
+
   /** Forgets the bytes of records that left (delivered, dropped or handed over). */
   release(records: readonly QueuedRecord[]): void {
     for (const record of records) this.bytes -= record.bytes;
   }
+}
+
+/** The record as it was given: a plain value, `time` and `$insert_id` unchanged. */
+export function recordValue(record: QueuedRecord): object {
+  return JSON.parse(record.json) as object;
 }
 
 /**

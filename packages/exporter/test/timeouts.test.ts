@@ -10,7 +10,9 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/flush-against-silent-server.mj
 /** A server on 127.0.0.1 that accepts every connection, reads what comes, and never answers. */
 async function silentServer() {
   const sockets = new Set<Socket>();
+  let accepted = 0;
   const server = createServer((socket) => {
+    accepted++;
     sockets.add(socket);
     socket.resume();
     socket.on('close', () => sockets.delete(socket));
@@ -18,7 +20,8 @@ async function silentServer() {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    connections: () => sockets.size,
+    /** Connections accepted so far. */
+    accepted: () => accepted,
     close: () => {
       for (const socket of sockets) socket.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
@@ -69,6 +72,8 @@ describe.each(['fetch', 'client'] as const)('request timeouts under forced GC (%
     const { stdout, stderr } = run.output();
     expect(code, `flush() never resolved; stderr: ${stderr}`).toBe(0);
     const stats = JSON.parse(stdout) as ExporterStats;
+    // The requests reached the server, which never answered nor closed: only timeouts end them.
+    expect(server.accepted()).toBeGreaterThan(0);
     // Every record was tried twice, timed out each time, then given up on and counted.
     expect(stats.dropped.retries_exhausted).toBe(40);
     expect(stats.retried).toBe(40);

@@ -75,7 +75,20 @@ describe('mixpanel-local-server CLI', () => {
       expect(stdout).toContain(`--${name}`);
       if ('short' in option) expect(stdout).toContain(`-${option.short}, --${name}`);
     }
-    expect(stdout).toMatch(/--fault FAULT .*429/);
+    // Every fault parseFault accepts is named.
+    for (const fault of [
+      '429',
+      'retry-after=',
+      'hang',
+      'reset',
+      'delay=MS',
+      'redirect=307',
+      'location=URL',
+      'html',
+      'empty',
+    ]) {
+      expect(stdout).toContain(fault);
+    }
   });
 
   it('refuses an unknown fault with the reason', async () => {

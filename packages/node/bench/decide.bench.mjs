@@ -1,129 +1,177 @@
-// decide() throughput of SDK 6.6.1 in one process: with no instrumentation (the baseline), with the
-// hand-written DECISION listener from the usual guide (mixpanel.track + people.set per decision),
-// and with this instrumentation (normalize, dedup, span event check, batched export). Mixpanel is
-// the local Mixpanel-compatible server in a child process.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
-import Mixpanel from 'mixpanel';
+// decide() throughput under four listener designs, as ratios to the SDK with no listener.
+//
+// Every mode runs in a process of its own (decide-worker.cjs); the four processes of a cycle take
+// turns, one round at a time in rotating order, so load and frequency drift on a busy machine hit
+// every mode alike. Each ratio pairs a round of a mode with the same round of the no-listener
+// process of the same cycle, run a fraction of a second apart; the table shows the median of those ratios with their interquartile
+// range and min-max. Throughput is decisions per CPU second of the deciding process, from the first
+// decide() until the sink holds every record of the round: delivery (batching, serialization,
+// HTTP) is included, waiting for the sink is not. This process hosts the sink, the local
+// Mixpanel-compatible server.
+//
+// Environment: BENCH_PROCESSES (cycles, default 5 for SDK 6 and 3 for SDK 5), BENCH_ROUNDS (rounds per process, default 5),
+// BENCH_SDKS (default "6,5").
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
 
-const require = createRequire(import.meta.url);
-delete process.env.HTTP_PROXY;
-delete process.env.HTTPS_PROXY;
-const TOKEN = 'bench-token';
-const datafile = readFileSync(new URL('../../../test/fixtures/datafile.json', import.meta.url), 'utf8');
-
-const { url: serverUrl } = await spawnLocalServer();
-const { OptimizelyMixpanelInstrumentation } = require('../dist/index.js');
-// A queue large enough for the bursts below: the benchmark decides faster than any service serves requests.
-const instrumentation = new OptimizelyMixpanelInstrumentation({
-  token: TOKEN,
-  apiHost: serverUrl,
-  enabled: false,
-  exporterConfig: { maxQueueSize: 200_000 },
-});
-// Resolved as `@optimizely/optimizely-sdk` (the alias points at the same package), so the hook applies.
-const sdk = require('optimizely-sdk-v6');
-const create = () => sdk.createInstance({ projectConfigManager: sdk.createStaticProjectConfigManager({ datafile }) });
-
-const plain = create();
-const handWritten = create();
-const mixpanel = Mixpanel.init(TOKEN, { host: new URL(serverUrl).host, protocol: 'http' });
-handWritten.notificationCenter.addNotificationListener(
-  sdk.NOTIFICATION_TYPES.DECISION,
-  ({ type, userId, decisionInfo }) => {
-    if (type !== 'flag') return;
-    mixpanel.track('Experiment Viewed', {
-      distinct_id: userId,
-      flag_key: decisionInfo.flagKey,
-      variation_key: decisionInfo.variationKey,
-      rule_key: decisionInfo.ruleKey,
-    });
-    mixpanel.people.set(userId, { [`[Optimizely] ${decisionInfo.flagKey}`]: decisionInfo.variationKey });
-  },
-);
-instrumentation.enable();
-const instrumented = create();
-if (!instrumentation.instrumentClient(instrumented)) throw new Error('not instrumented');
-
-function rate(client, users, ops) {
-  const contexts = users.map((id) => client.createUserContext(id));
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < ops; i++) contexts[i % contexts.length].decide('checkout_redesign');
-  return ops / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
-const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const returning = Array.from({ length: 1000 }, (_, i) => `returning-${i}`);
-let fresh = 0;
-const newUsers = (n) => Array.from({ length: n }, () => `new-${fresh++}`);
-
-// Warm-up, then interleaved rounds so drift hits every contender alike. Returning users (the
-// common case: every request and render decides again) and first exposures are measured in
-// separate phases, so the garbage and export work of one does not land in the other's rounds.
-rate(plain, returning, 20_000);
-rate(instrumented, returning, 20_000);
-const rounds = { plain: [], instrumented: [], plainNew: [], instrumentedNew: [], ratio: [], ratioNew: [] };
-// Pairs of rounds, alternating which goes first; the cost is the median of the per-pair ratios, which
-// cancels the drift (frequency, GC, the other core's load) that shifts both halves of a pair alike.
-for (let r = 0; r < 15; r++) {
-  const first = r % 2 === 0 ? plain : instrumented;
-  const second = first === plain ? instrumented : plain;
-  const a = rate(first, returning, 100_000);
-  const b = rate(second, returning, 100_000);
-  const [p, i] = first === plain ? [a, b] : [b, a];
-  rounds.plain.push(p);
-  rounds.instrumented.push(i);
-  rounds.ratio.push(i / p);
-}
-for (let r = 0; r < 6; r++) {
-  const p = rate(plain, newUsers(20_000), 20_000);
-  const i = rate(instrumented, newUsers(20_000), 20_000);
-  rounds.plainNew.push(p);
-  rounds.instrumentedNew.push(i);
-  rounds.ratioNew.push(i / p);
-  await instrumentation.flush(); // delivery happens between rounds, as it would between requests
-}
-// The hand-written listener sends two requests per decision; fewer decisions keep its sockets bounded.
-const handWrittenRate = rate(handWritten, newUsers(3000), 3000);
-await new Promise((resolve) => setTimeout(resolve, 3000));
-const handWrittenReturning = rate(handWritten, returning.slice(0, 300), 3000);
-await instrumentation.flush();
-const stats = instrumentation.exporter.stats();
-
-const quartiles = (xs) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]];
+// SDK 5 gets fewer cycles by default: it is the second opinion, and the whole run must stay short.
+const processesFor = (major) => Number(process.env.BENCH_PROCESSES) || (major === '5' ? 3 : 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 5;
+const SDKS = (process.env.BENCH_SDKS ?? '6,5').split(',').map((s) => s.trim());
+const MODES = ['none', 'empty', 'preload', 'guide'];
+const LABELS = {
+  none: 'no listener (baseline)',
+  empty: 'empty DECISION listener (floor)',
+  preload: 'this instrumentation (preload)',
+  guide: "guide's listener (track + people.set)",
 };
-const base = median(rounds.plain);
-const baseNew = median(rounds.plainNew);
-const ratio = median(rounds.ratio);
-const ratioNew = median(rounds.ratioNew);
-const row = (name, returningRate, returningRatio, newRate, newRatio) => ({
-  listener: name,
-  'returning users: decide()/s': Math.round(returningRate),
-  'vs none': `${(returningRatio * 100).toFixed(1)}%`,
-  'new users: decide()/s': Math.round(newRate),
-  'vs none (new)': `${(newRatio * 100).toFixed(1)}%`,
+const TOKEN = 'bench-token';
+const worker = fileURLToPath(new URL('./decide-worker.cjs', import.meta.url));
+
+let received = 0;
+let pending; // { target, resolve }: a round waiting for its records
+const server = new LocalMixpanelServer({
+  onRecord: () => {
+    received++;
+    if (pending && received >= pending.target) {
+      const { resolve } = pending;
+      pending = undefined;
+      resolve();
+    }
+  },
 });
-console.log(`node: decide() throughput, SDK 6.6.1, Node ${process.version} (medians of paired, interleaved rounds)`);
-console.table([
-  row('none (baseline)', base, 1, baseNew, 1),
-  row('this instrumentation', median(rounds.instrumented), ratio, median(rounds.instrumentedNew), ratioNew),
-  row(
-    'hand-written (track + people.set)',
-    handWrittenReturning,
-    handWrittenReturning / base,
-    handWrittenRate,
-    handWrittenRate / baseNew,
-  ),
-]);
-const [q1, q3] = quartiles(rounds.ratio);
-console.log(
-  `instrumentation cost: ${(100 - ratio * 100).toFixed(1)}% of decide() throughput for returning users ` +
-    `(interquartile range of the 15 pairs: ${(100 - q3 * 100).toFixed(1)}% to ${(100 - q1 * 100).toFixed(1)}%), ` +
-    `${(100 - ratioNew * 100).toFixed(1)}% for first exposures; ` +
-    `${stats.exported} records exported, ${Object.values(stats.dropped).reduce((a, b) => a + b, 0)} dropped, ${instrumentation.stats().skipped.duplicate ?? 0} duplicates skipped`,
-);
-await instrumentation.shutdown();
-process.exit(0);
+const url = await server.start();
+
+/** A worker process of one mode, driven one step at a time over IPC. */
+function start(mode, major) {
+  const env = { ...process.env, MIXPANEL_TOKEN: TOKEN, MIXPANEL_API_HOST: url };
+  for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'OTEL_TRACES_EXPORTER'])
+    delete env[name];
+  const child = fork(worker, [mode, major], {
+    env,
+    execArgv: mode === 'preload' ? ['--require', '@optimizely-mixpanel/node/register'] : [],
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let reply;
+  let failed;
+  child.on('message', (message) => {
+    if (message.type === 'await') {
+      // The step is over when the sink holds its records; a stuck delivery fails the run.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      new Promise((resolve) => {
+        pending = { target: received + message.records, resolve };
+        if (received >= pending.target) resolve();
+      }).then(() => {
+        clearTimeout(timer);
+        child.send({ type: 'delivered' });
+      });
+    } else reply?.(message);
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.on('exit', (code, signal) => {
+    failed = new Error(`${mode} (SDK ${major}) exited with ${code ?? signal}`);
+    reply?.(undefined);
+  });
+  const ask = (message) =>
+    new Promise((resolve, reject) => {
+      reply = (answer) => (answer ? resolve(answer) : reject(failed));
+      if (message) child.send(message);
+    });
+  return {
+    started: ask(undefined),
+    warmUp: () => ask({ type: 'warmup' }),
+    round: async (kind) => (await ask({ type: 'round', kind })).result,
+    stop: () => {
+      child.kill();
+      return exited;
+    },
+  };
+}
+
+const quantile = (sorted, q) => {
+  const i = (sorted.length - 1) * q;
+  const lo = Math.floor(i);
+  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (i - lo);
+};
+function spread(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75), min: s[0], max: s.at(-1) };
+}
+const fmt = (x) => x.toFixed(2);
+const cell = (xs) => {
+  const s = spread(xs);
+  return `${fmt(s.median)} (IQR ${fmt(s.q1)}-${fmt(s.q3)}, ${fmt(s.min)}-${fmt(s.max)})`;
+};
+
+const started = Date.now();
+for (const major of SDKS) {
+  // results[mode][cycle] = { returning: [{cpu, wall}], fresh: [...] }
+  const results = Object.fromEntries(MODES.map((m) => [m, []]));
+  for (let cycle = 0; cycle < processesFor(major); cycle++) {
+    // Fresh processes every cycle; one round of one process at a time, the order rotating.
+    const workers = Object.fromEntries(MODES.map((mode) => [mode, start(mode, major)]));
+    for (const mode of MODES) {
+      await workers[mode].started;
+      await workers[mode].warmUp();
+      results[mode][cycle] = { returning: [], fresh: [] };
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const kind of ['returning', 'fresh']) {
+        for (let i = 0; i < MODES.length; i++) {
+          const mode = MODES[(i + r + cycle) % MODES.length];
+          results[mode][cycle][kind].push(await workers[mode].round(kind));
+        }
+      }
+    }
+    await Promise.all(MODES.map((mode) => workers[mode].stop()));
+    server.reset(); // the sink keeps what it accepted; a cycle's records are no longer needed
+  }
+  const ratios = (mode, kind, metric) =>
+    results[mode].flatMap((proc, cycle) => proc[kind].map((r, i) => r[metric] / results.none[cycle][kind][i][metric]));
+  const perDecisionUs = (mode, kind) =>
+    (1e6 / spread(results[mode].flatMap((proc) => proc[kind].map((r) => r.cpu))).median).toFixed(2);
+  const version = major === '5' ? '5.4.1' : '6.6.1';
+  console.log(
+    `\nnode: decide() throughput ratio to no listener, SDK ${version}, Node ${process.version}; ` +
+      `median (IQR, min-max) of ${processesFor(major)} processes x ${ROUNDS} rounds per mode`,
+  );
+  console.log('CPU time per decision, delivery to the sink included:');
+  console.table(
+    MODES.map((mode) => ({
+      mode: LABELS[mode],
+      'returning users': cell(ratios(mode, 'returning', 'cpu')),
+      'first exposures': cell(ratios(mode, 'fresh', 'cpu')),
+      'µs/decide (returning, first)': `${perDecisionUs(mode, 'returning')}, ${perDecisionUs(mode, 'fresh')}`,
+    })),
+  );
+  // Interference from other processes only ever slows a round down: the best round of each process
+  // is its least disturbed figure. One ratio per cycle, best round against best round.
+  const best = (mode, kind, cycle) => Math.max(...results[mode][cycle][kind].map((r) => r.cpu));
+  const bestRatios = (mode, kind) =>
+    results[mode].map((_, cycle) => best(mode, kind, cycle) / best('none', kind, cycle));
+  console.log(
+    'Best round of each process against the best no-listener round of its cycle (CPU time, delivery included):',
+  );
+  console.table(
+    MODES.map((mode) => ({
+      mode: LABELS[mode],
+      'returning users': cell(bestRatios(mode, 'returning')),
+      'first exposures': cell(bestRatios(mode, 'fresh')),
+    })),
+  );
+  const guideFailures = results.guide.reduce((n, proc) => n + (proc.fresh.at(-1)?.failed ?? 0), 0);
+  if (guideFailures > 0)
+    console.log(`The guide's listener lost ${guideFailures} requests without a word (its code passes no callback).`);
+  console.log('Wall clock of the decide() loop alone (delivery excluded):');
+  console.table(
+    MODES.map((mode) => ({
+      mode: LABELS[mode],
+      'returning users': cell(ratios(mode, 'returning', 'wall')),
+      'first exposures': cell(ratios(mode, 'fresh', 'wall')),
+    })),
+  );
+}
+console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s; figures from a shared machine are provisional)`);
+await server.stop();

@@ -26,6 +26,7 @@ import {
 } from '@optimizely-mixpanel/core';
 import type { MixpanelExporter } from '@optimizely-mixpanel/exporter';
 import { ATTR_OPTIMIZELY_EXPOSURE, ATTR_OPTIMIZELY_SKIP_REASON } from './semconv.js';
+import { recordExperimentContext } from './shared-context.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
 
 /**
@@ -100,7 +101,8 @@ export interface HandlerTelemetry {
 export class ExporterSink implements ExposureSink {
   constructor(private readonly exporter: MixpanelExporter | undefined) {}
 
-  send(exposure: Exposure): SkipReason | undefined {
+  send(exposure: Exposure, decision: FlagDecision): SkipReason | undefined {
+    recordExperimentContext(exposure, decision.userId); // what the app's own Mixpanel events get
     if (!this.exporter) return 'no_exporter';
     return this.exporter.export(exposure) ? undefined : 'dropped';
   }

@@ -13,13 +13,16 @@ import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { DiagConsoleLogger, DiagLogLevel, diag, trace } from '@opentelemetry/api';
 import { type InstrumentationBase, registerInstrumentations } from '@opentelemetry/instrumentation';
+import { redactMixpanelSpanUrl } from './http-redaction.js';
 import { OptimizelyMixpanelInstrumentation } from './instrumentation.js';
+import { MixpanelInstrumentation } from './mixpanel-instrumentation.js';
 import { PACKAGE_NAME } from './version.js';
 
 const SDK_SPECIFIERS = [
   '@optimizely/optimizely-sdk',
   '@optimizely/optimizely-sdk/node',
   '@optimizely/optimizely-sdk/universal',
+  'mixpanel',
 ];
 
 interface StartedSdk {
@@ -48,7 +51,7 @@ function registerEsmHook(): void {
     );
     return;
   }
-  // Only the SDK's modules are wrapped; every other import loads untouched.
+  // Only the SDK's and mixpanel's modules are wrapped; every other import loads untouched.
   register('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), {
     data: { include: [...SDK_SPECIFIERS, /[\\/]@optimizely[\\/]optimizely-sdk[\\/]/] },
   });
@@ -71,7 +74,8 @@ function loadSdk(): { NodeSDK: typeof import('@opentelemetry/sdk-node').NodeSDK;
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { HttpInstrumentation } =
     require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-  return { NodeSDK, http: new HttpInstrumentation() };
+  // The app's own Mixpanel GETs carry the token in `data=`: their spans get a redacted URL.
+  return { NodeSDK, http: new HttpInstrumentation({ startOutgoingSpanHook: redactMixpanelSpanUrl }) };
 }
 
 function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
@@ -150,23 +154,29 @@ function start(): void {
     diag.error(`${PACKAGE_NAME}: OpenTelemetry SDK not started: ${String(error)}`);
   }
   let instrumentation: OptimizelyMixpanelInstrumentation;
+  let mixpanel: MixpanelInstrumentation[] = [];
   try {
     instrumentation = new OptimizelyMixpanelInstrumentation();
   } catch (error) {
     diag.error(`${PACKAGE_NAME} is disabled: ${(error as Error).message}`);
     return;
   }
+  try {
+    mixpanel = [new MixpanelInstrumentation()];
+  } catch (error) {
+    diag.error(`${PACKAGE_NAME}: the app's mixpanel client is not instrumented: ${String(error)}`);
+  }
   let sdk: StartedSdk | undefined;
   if (loaded) {
     try {
-      const started = new loaded.NodeSDK({ instrumentations: [loaded.http, instrumentation] });
+      const started = new loaded.NodeSDK({ instrumentations: [loaded.http, instrumentation, ...mixpanel] });
       started.start();
       sdk = started;
     } catch (error) {
       diag.error(`${PACKAGE_NAME}: OpenTelemetry SDK not started: ${String(error)}`);
     }
   }
-  if (!sdk) registerInstrumentations({ instrumentations: [instrumentation] });
+  if (!sdk) registerInstrumentations({ instrumentations: [instrumentation, ...mixpanel] });
   installShutdownHooks(instrumentation, sdk);
 }
 

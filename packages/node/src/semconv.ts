@@ -23,3 +23,14 @@ export const ATTR_OPTIMIZELY_SKIP_REASON = 'optimizely.skip.reason';
 export const METRIC_DECISIONS = 'optimizely_mixpanel.decisions';
 /** Events removed from exposures by the exposure hook (their profile property was sent), by `optimizely.skip.reason`. */
 export const METRIC_HOOK_REMOVALS = 'optimizely_mixpanel.hook.removals';
+
+/** The Mixpanel endpoint of a request of the application's own client (`/track`, `/engage`, ...). */
+export const ATTR_MIXPANEL_ENDPOINT = 'mixpanel.endpoint';
+/** Stable semantic convention: the kind of failure. */
+export const ATTR_ERROR_TYPE = 'error.type';
+/** What an experiment context failure was about: `lookup`, `write` or `connect`. */
+export const ATTR_OPTIMIZELY_MIXPANEL_CONTEXT_OPERATION = 'optimizely_mixpanel.context.operation';
+/** Requests of the application's own `mixpanel` client that failed. */
+export const METRIC_APP_CLIENT_FAILURES = 'optimizely_mixpanel.app_client.failures';
+/** Users whose experiment context a Redis lookup or write failed for; a failed lookup sends its events without it. */
+export const METRIC_CONTEXT_FAILURES = 'optimizely_mixpanel.context.failures';
