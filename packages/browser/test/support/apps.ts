@@ -34,13 +34,35 @@ export interface InstalledApps {
   dir(app: string): string;
 }
 
+/** The workspace packages `names` need, themselves included: their `workspace:` dependencies, recursively. */
+function withDependencies(names: string[]): Map<string, string> {
+  const folders = new Map<string, { dir: string; deps: string[] }>();
+  for (const folder of readdirSync(join(REPO, 'packages'))) {
+    const file = join(REPO, 'packages', folder, 'package.json');
+    if (!existsSync(file)) continue;
+    const manifest = JSON.parse(readFileSync(file, 'utf8'));
+    const deps = Object.entries<string>({ ...manifest.dependencies, ...manifest.peerDependencies })
+      .filter(([, spec]) => spec.startsWith('workspace:'))
+      .map(([name]) => name);
+    folders.set(manifest.name, { dir: join(REPO, 'packages', folder), deps });
+  }
+  const needed = new Map<string, string>();
+  const visit = (name: string) => {
+    const entry = folders.get(name);
+    if (!entry || needed.has(name)) return;
+    needed.set(name, entry.dir);
+    entry.deps.forEach(visit);
+  };
+  names.forEach(visit);
+  return needed;
+}
+
 async function pack(packages: string[], into: string): Promise<Record<string, string>> {
   mkdirSync(into, { recursive: true });
   const tarballs: Record<string, string> = {};
-  for (const name of packages) {
-    const { stdout } = await run('pnpm', ['pack', '--pack-destination', into], { cwd: join(REPO, 'packages', name) });
-    const file = stdout.trim().split('\n').pop() as string;
-    tarballs[`@optimizely-mixpanel/${name}`] = file;
+  for (const [name, dir] of withDependencies(packages)) {
+    const { stdout } = await run('pnpm', ['pack', '--pack-destination', into], { cwd: dir });
+    tarballs[name] = stdout.trim().split('\n').pop() as string;
   }
   return tarballs;
 }
@@ -68,7 +90,7 @@ function prune(keep: string): void {
 }
 
 /**
- * Packs `packages` (folder names under packages/), and installs `apps`
+ * Packs `packages` (package names) and the workspace packages they depend on, and installs `apps`
  * (folder names under examples/) with npm as one npm workspace, their
  * `workspace:` dependencies pointing at the tarballs. The apps' sources are
  * copied afresh on every call.
