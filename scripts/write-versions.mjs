@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages');
-for (const pkg of ['exporter', 'node']) {
+for (const pkg of ['exporter', 'node', 'cohorts']) {
   const dir = join(root, pkg);
   if (!existsSync(join(dir, 'package.json'))) continue;
   const { name, version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));

@@ -1,7 +1,7 @@
 /** Four 32-bit lanes of a 128-bit hash. */
 export type Hash128 = [number, number, number, number];
 
-// The four lanes of the last hash: module state instead of an array per call on the insert-id path.
+// The lanes of the hash just computed, read back by hash128 and rehash.
 let h1 = 0;
 let h2 = 0;
 let h3 = 0;
@@ -94,20 +94,4 @@ function mix(x1: number, x2: number, x3: number, x4: number, n: number): void {
   h2 = b ^ a;
   h3 = c ^ a;
   h4 = d ^ a;
-}
-
-const scratch: string[] = ['', '', '', ''];
-
-/**
- * `toHex(rehash(hash128([a, b, c, d]), n))` without the intermediate arrays:
- * the `$insert_id` of an exposure, on the path of every first exposure.
- */
-export function hashHex4(a: string, b: string, c: string, d: string, n: number): string {
-  scratch[0] = a;
-  scratch[1] = b;
-  scratch[2] = c;
-  scratch[3] = d;
-  lanes(scratch, 4, 0);
-  mix(h1, h2, h3, h4, n);
-  return hex32(h1 >>> 0) + hex32(h2 >>> 0) + hex32(h3 >>> 0) + hex32(h4 >>> 0);
 }

@@ -1,5 +1,6 @@
 import { ExposureDeduplicator } from './dedup.js';
 import { hash128, rehash, toHex } from './hash.js';
+import { readIdentity } from './identity.js';
 import { isValidDistinctId, propertyValue } from './limits.js';
 import { type LegacyReader, readNotification } from './notification.js';
 import { checkAllowlist, isValidName, RecordBuilder } from './records.js';
@@ -114,7 +115,7 @@ export class DecisionPipeline {
    * that could not deliver it and want a later decision to retry.
    */
   forget(exposure: Exposure): void {
-    this.deduplicator?.forget(exposure.distinctId, exposure.flagKey);
+    this.deduplicator?.forget(exposure.userId ?? exposure.distinctId, exposure.flagKey);
   }
 
   private isRollout(d: FlagDecision): boolean {
@@ -131,13 +132,19 @@ export class DecisionPipeline {
   }
 
   private expose(d: FlagDecision, notification: unknown, span: TraceSpan | undefined): Outcome {
-    const distinctId = d.userId as string;
+    const userId = d.userId as string;
     const flagKey = d.flagKey;
     const ruleKey = d.ruleKey ?? '';
     const variationKey = d.variationKey || 'off';
-    if (this.deduplicator?.seen(distinctId, flagKey, ruleKey, variationKey, this.dedupClock())) {
+    // Dedup on the SDK user id: a repeated decision never reads the attributes.
+    if (this.deduplicator?.seen(userId, flagKey, ruleKey, variationKey, this.dedupClock())) {
       return { decision: d, skipReason: 'duplicate' };
     }
+    const attributes = (notification as { attributes?: unknown }).attributes;
+    // `$device_id`/`$user_id` attributes: the events carry them, as Mixpanel asks of server-side
+    // tracking, and the distinct id is the one Mixpanel derives, so they merge with the browser's.
+    const identity = readIdentity(attributes);
+    const distinctId = identity?.distinctId ?? userId;
     const timestamp = this.now();
     const profileName = this.records.profileName(flagKey) as string;
     const profileValue = d.enabled ? propertyValue(variationKey) : 'off';
@@ -155,7 +162,8 @@ export class DecisionPipeline {
         ruleKey,
         time: timestamp - (timestamp % EVENT_TIME_STEP_MS),
         insertId,
-        attributes: (notification as { attributes?: unknown }).attributes,
+        attributes,
+        identity,
         traceId: traceId && TRACE_ID.test(traceId) ? traceId : undefined,
       });
     }
@@ -172,11 +180,11 @@ export class DecisionPipeline {
       insertId,
       profileProperty: { name: profileName, value: profileValue },
       events,
-      // A computed key defines an own property even for `__proto__`.
-      profileUpdate: { $distinct_id: distinctId, $set: { [profileName]: profileValue } },
+      profileUpdate: { $distinct_id: distinctId, $set: this.records.profileSet(profileName, profileValue) },
     };
     if (d.experimentId !== undefined) exposure.experimentId = d.experimentId;
     if (d.variationId !== undefined) exposure.variationId = d.variationId;
+    if (distinctId !== userId) exposure.userId = userId;
     return { exposure, decision: d };
   }
 }

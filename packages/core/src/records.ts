@@ -1,3 +1,4 @@
+import type { MixpanelIdentity } from './identity.js';
 import { isWellFormed, propertyValue, truncateName } from './limits.js';
 import type { EventFormat, FlagDecision, MixpanelEvent, PropertyValue } from './types.js';
 
@@ -16,6 +17,9 @@ const RESERVED_PROPERTIES = new Set([
   'trace_id',
   'Experiment name',
   'Variant name',
+  // Identity: carried from the attributes by their own rule, never copied as attributes.
+  '$device_id',
+  '$user_id',
 ]);
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -35,6 +39,8 @@ export interface EventInput {
   time: number;
   insertId: string;
   attributes: unknown;
+  /** `$device_id`/`$user_id` from the attributes, when they carry them. */
+  identity?: MixpanelIdentity | undefined;
   traceId: string | undefined;
 }
 
@@ -50,6 +56,16 @@ export class RecordBuilder {
   private readonly allowlist: readonly string[];
   /** Profile property names by flag key (null: the key cannot be a property name). */
   private readonly names = new Map<string, string | null>();
+  /**
+   * Property values of datafile strings (flag, rule and variation keys; prefixed ids) by their
+   * source: the same few for every user, and repairing and measuring them was a fifth of an exposure.
+   */
+  private readonly values = new Map<string, string>();
+  private readonly experimentIds = new Map<string, string>();
+  private readonly variationIds = new Map<string, string>();
+  /** `$set` of a profile update by property name, then value: copied, never shared. */
+  private readonly profileSets = new Map<string, Map<string, Record<string, string>>>();
+  private profileSetCount = 0;
 
   constructor(format: EventFormat, eventName: string, prefix: string, allowlist: readonly string[]) {
     this.format = format;
@@ -75,9 +91,9 @@ export class RecordBuilder {
 
   events(input: EventInput): MixpanelEvent[] {
     const { decision: d, distinctId, time, insertId } = input;
-    const flag = propertyValue(d.flagKey);
-    const variation = propertyValue(input.variationKey);
-    const rule = propertyValue(input.ruleKey);
+    const flag = this.value(d.flagKey);
+    const variation = this.value(input.variationKey);
+    const rule = this.value(input.ruleKey);
     const attributes = this.allowlist.length > 0 ? this.pick(input.attributes) : undefined;
     const events: MixpanelEvent[] = [];
     if (this.format !== 'experiment_started') {
@@ -91,10 +107,11 @@ export class RecordBuilder {
         enabled: d.enabled,
       };
       // Letter prefixes keep 11+ digit ids from being flagged as card numbers.
-      if (d.experimentId !== undefined) properties.experiment_id = propertyValue(`exp_${d.experimentId}`);
-      if (d.variationId !== undefined) properties.variation_id = propertyValue(`var_${d.variationId}`);
+      if (d.experimentId !== undefined) properties.experiment_id = cached(this.experimentIds, 'exp_', d.experimentId);
+      if (d.variationId !== undefined) properties.variation_id = cached(this.variationIds, 'var_', d.variationId);
       if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
       if (attributes) Object.assign(properties, attributes);
+      if (input.identity) addIdentity(properties, input.identity);
       events.push({ event: this.eventName, properties });
     }
     if (this.format !== 'experiment_viewed') {
@@ -108,9 +125,40 @@ export class RecordBuilder {
       };
       if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
       if (attributes) Object.assign(properties, attributes);
+      if (input.identity) addIdentity(properties, input.identity);
       events.push({ event: '$experiment_started', properties });
     }
     return events;
+  }
+
+  /**
+   * A fresh `{ [name]: value }` for a profile update's `$set`. Copying a
+   * remembered object is a third of the cost of a computed-key literal, and
+   * like it defines an own property even for `__proto__`.
+   */
+  profileSet(name: string, value: string): Record<string, string> {
+    let byValue = this.profileSets.get(name);
+    let template = byValue?.get(value);
+    if (template === undefined) {
+      // Names and values come from the datafile; the cap only guards against hostile input.
+      if (this.profileSetCount >= 10_000) {
+        this.profileSets.clear();
+        this.profileSetCount = 0;
+        byValue = undefined;
+      }
+      if (byValue === undefined) {
+        byValue = new Map();
+        this.profileSets.set(name, byValue);
+      }
+      template = { [name]: value };
+      byValue.set(value, template);
+      this.profileSetCount++;
+    }
+    return { ...template };
+  }
+
+  private value(s: string): string {
+    return cached(this.values, '', s);
   }
 
   private pick(source: unknown): Record<string, PropertyValue> | undefined {
@@ -129,6 +177,22 @@ export class RecordBuilder {
     }
     return picked;
   }
+}
+
+function addIdentity(properties: MixpanelEvent['properties'], identity: MixpanelIdentity): void {
+  if (identity.$device_id !== undefined) properties.$device_id = propertyValue(identity.$device_id);
+  if (identity.$user_id !== undefined) properties.$user_id = propertyValue(identity.$user_id);
+}
+
+/** `propertyValue(prefix + s)`, remembered by `s`; the cap only guards against hostile input. */
+function cached(cache: Map<string, string>, prefix: string, s: string): string {
+  let value = cache.get(s);
+  if (value === undefined) {
+    value = propertyValue(prefix + s);
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(s, value);
+  }
+  return value;
 }
 
 /** A usable event or property name: a non-empty, well-formed string of at most 255 characters. */

@@ -166,6 +166,11 @@ export interface Exposure {
   /** The exposure event(s); empty for a profile-only rollout exposure. */
   events: MixpanelEvent[];
   profileUpdate: MixpanelProfileUpdate;
+  /**
+   * The SDK user id, present only when it differs from `distinctId` (derived
+   * from `$user_id`/`$device_id` attributes): what the dedup memory is keyed on.
+   */
+  userId?: string;
 }
 
 /** What {@link DecisionPipeline.handle} returns: an exposure, or a skip with its reason. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hash128, hashHex4, rehash, toHex } from '../src/hash.js';
+import { hash128, rehash, toHex } from '../src/hash.js';
 
 // Outputs of the first release: ids derived by any version must stay the same, or Mixpanel would
 // stop deduplicating an exposure sent by two processes on different versions.
@@ -56,18 +56,6 @@ describe('hash128', () => {
       expect(toHex(hash128(parts, seed))).toBe(hash);
       expect(toHex(rehash(hash128(parts, seed), 29_000_123))).toBe(bucket);
       expect(toHex(rehash(hash128(parts, seed), 2 ** 40 + 3))).toBe(large);
-    }
-  });
-
-  it('hashHex4 is toHex(rehash(hash128(parts), n)) without the arrays', () => {
-    for (const [parts, seed, , bucket] of VECTORS) {
-      if (parts.length !== 4 || seed !== 0) continue;
-      const [a, b, c, d] = parts as [string, string, string, string];
-      expect(hashHex4(a, b, c, d, 29_000_123)).toBe(bucket);
-    }
-    for (let i = 0; i < 200; i++) {
-      const parts: [string, string, string, string] = [`u${i}`, `f${i % 3}`, i % 2 ? '' : 'r', `v${i * 31}`];
-      expect(hashHex4(...parts, i * 1000)).toBe(toHex(rehash(hash128(parts), i * 1000)));
     }
   });
 });

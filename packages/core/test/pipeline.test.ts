@@ -254,6 +254,20 @@ describe('DecisionPipeline: skip rules', () => {
     expect(Buffer.from(JSON.stringify(exposure?.events)).toString()).toBe(JSON.stringify(exposure?.events));
   });
 
+  it('gives every later user the same repaired values, and keeps keys and prefixed ids apart', () => {
+    const n = makePipeline();
+    for (const user of ['u1', 'u2']) {
+      const payload = flag({ variationKey: 'a\uD800', ruleKey: '7', experimentId: '7', variationId: 'a\uD800' }, user);
+      const properties = n.handle(payload).exposure?.events[0]?.properties;
+      expect(properties).toMatchObject({
+        variation_key: 'a\uFFFD',
+        rule_key: '7',
+        experiment_id: 'exp_7',
+        variation_id: 'var_a\uFFFD',
+      });
+    }
+  });
+
   it('skips ruleless decisions unless asked, then reports the variation as off', () => {
     const payload = flag({ ruleKey: null, variationKey: null, enabled: false });
     const skipped = makePipeline().handle(payload);
@@ -387,11 +401,24 @@ describe('DecisionPipeline: attributes and limits', () => {
 
   it('cannot be made to pollute prototypes through keys', () => {
     const n = makePipeline({ profilePropertyPrefix: '' });
-    const { exposure } = n.handle(flag({ flagKey: '__proto__', variationKey: 'polluted' }));
-    expect(Object.hasOwn(exposure?.profileUpdate.$set ?? {}, '__proto__')).toBe(true);
-    expect(Object.getPrototypeOf(exposure?.profileUpdate.$set)).toBe(Object.prototype);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(JSON.stringify(exposure?.profileUpdate.$set)).toBe('{"__proto__":"polluted"}');
+    // The second user's update is copied from the first one's: both must hold an own property.
+    for (const user of ['user-1', 'user-2']) {
+      const { exposure } = n.handle(flag({ flagKey: '__proto__', variationKey: 'polluted' }, user));
+      expect(Object.hasOwn(exposure?.profileUpdate.$set ?? {}, '__proto__')).toBe(true);
+      expect(Object.getPrototypeOf(exposure?.profileUpdate.$set)).toBe(Object.prototype);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(JSON.stringify(exposure?.profileUpdate.$set)).toBe('{"__proto__":"polluted"}');
+    }
+  });
+
+  it('gives each exposure a profile update of its own: changing one leaves the next alone', () => {
+    const n = makePipeline();
+    const first = n.handle(flag({}, 'user-1')).exposure;
+    if (!first) throw new Error('expected an exposure');
+    first.profileUpdate.$set['[Optimizely] checkout_redesign'] = 'changed by a hook';
+    first.profileUpdate.$set.extra = 'x';
+    const second = n.handle(flag({}, 'user-2')).exposure;
+    expect(second?.profileUpdate.$set).toEqual({ '[Optimizely] checkout_redesign': 'variation_a' });
   });
 });
 

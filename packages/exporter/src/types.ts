@@ -29,9 +29,15 @@ export interface MixpanelExporterConfig {
   maxBatchBytes?: number;
   /** A partial batch is sent after this long. Default 1000 ms. */
   flushIntervalMs?: number;
-  /** Records held at most (events and profile updates); more are dropped and counted. Default 20 000. */
+  /**
+   * Records waiting to be sent at most (events and profile updates; the batches in flight come on top);
+   * more are dropped and counted. Default 20 000.
+   */
   maxQueueSize?: number;
-  /** Bytes held at most; more are dropped and counted. Default 32 MB. */
+  /**
+   * Serialized bytes held at most, waiting or in flight, each record measured as it is queued; more are
+   * dropped and counted. Default 32 MB.
+   */
   maxQueueBytes?: number;
   /** Per-request timeout. Default 10 000 ms. */
   requestTimeoutMs?: number;

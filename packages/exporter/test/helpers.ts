@@ -54,7 +54,8 @@ export function createExporter(server: LocalMixpanelServer, config: Partial<Mixp
     apiHost: server.url,
     retry: FAST_RETRY,
     flushIntervalMs: 50,
-    requestTimeoutMs: 2000,
+    // The default: a busy machine must not turn slow answers into retries that tests would count.
+    requestTimeoutMs: 10_000,
     ...config,
   });
   cleanups.push(() => exporter.shutdown({ timeoutMs: 100 }));

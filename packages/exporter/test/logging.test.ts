@@ -37,7 +37,7 @@ describe('what the exporter logs', () => {
     server.injectFault('400', { times: 1, path: '/track' });
     const exporter = createExporter(server, { maxQueueSize: 16, flushIntervalMs: 10, requestTimeoutMs: 60_000 });
     for (const exposure of exposures(5)) exporter.export(exposure);
-    await server.waitFor(() => server.requests.some((r) => r.path === '/track'));
+    await server.waitFor(() => exporter.stats().dropped.rejected === 5);
     for (const exposure of exposures(20, 5)) exporter.export(exposure);
     const stats = await exporter.shutdown({ timeoutMs: 50 });
     expect(stats.droppedByRecordType.event.rejected).toBe(5);

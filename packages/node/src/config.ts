@@ -1,5 +1,6 @@
 import type { EventFormat, RolloutMode } from '@optimizely-mixpanel/core';
 import type { MixpanelRegion } from '@optimizely-mixpanel/exporter';
+import { parseSegmentMap } from './cohorts.js';
 import type { ContextIdPolicy, OptimizelyMixpanelInstrumentationConfig } from './types.js';
 
 /** The environment variables read, with what they set. Documented in the README. */
@@ -19,6 +20,8 @@ export const ENVIRONMENT_VARIABLES = {
   OPTIMIZELY_MIXPANEL_CONTEXT_ID: 'contextId',
   OPTIMIZELY_MIXPANEL_CONTEXT_ID_KEY: 'contextIdKey',
   OPTIMIZELY_MIXPANEL_ENABLED: 'enabled',
+  OPTIMIZELY_MIXPANEL_COHORTS: 'cohorts',
+  OPTIMIZELY_MIXPANEL_COHORT_SEGMENTS: 'cohorts.segments',
 } as const;
 
 type Warn = (message: string) => void;
@@ -136,5 +139,8 @@ export function configFromEnv(
   );
   set('contextIdKey', e.OPTIMIZELY_MIXPANEL_CONTEXT_ID_KEY || undefined);
   set('enabled', bool('OPTIMIZELY_MIXPANEL_ENABLED', e.OPTIMIZELY_MIXPANEL_ENABLED, warn, 'true'));
+  const cohorts = e.OPTIMIZELY_MIXPANEL_COHORTS?.trim();
+  const segments = parseSegmentMap('OPTIMIZELY_MIXPANEL_COHORT_SEGMENTS', e.OPTIMIZELY_MIXPANEL_COHORT_SEGMENTS, warn);
+  if (cohorts) set('cohorts', segments ? { store: cohorts, segments } : cohorts);
   return config;
 }

@@ -1,3 +1,4 @@
+export type { CohortTargeting, CohortTargetingConfig } from './cohorts.js';
 export { configFromEnv, ENVIRONMENT_VARIABLES } from './config.js';
 export type { DecisionStats } from './decision-handler.js';
 export {

@@ -16,6 +16,7 @@ import {
 } from '@opentelemetry/instrumentation';
 import { type ClientConfigCache, subscribeClient } from '@optimizely-mixpanel/core';
 import { MixpanelExporter } from '@optimizely-mixpanel/exporter';
+import { CohortTargeting, cohortConfig } from './cohorts.js';
 import { configFromEnv } from './config.js';
 import { DecisionHandler, type DecisionStats, type HandlerTelemetry, RateLimitedLog } from './decision-handler.js';
 import { METRIC_DECISIONS, METRIC_HOOK_REMOVALS } from './semconv.js';
@@ -24,6 +25,7 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 const SDK = '@optimizely/optimizely-sdk';
 const SUPPORTED = ['>=5.1.0 <7']; // what pnpm test:versions covers: the latest patch of every 5.x and 6.x minor
+const CONFIG_UPDATE = 'OPTIMIZELY_CONFIG_UPDATE'; // the same string in 5.x and 6.x
 
 type CreateInstance = (this: unknown, ...args: unknown[]) => unknown;
 interface SdkModule {
@@ -45,6 +47,8 @@ interface RuntimeState {
   decisions: Counter | undefined;
   removals: Counter | undefined;
   telemetry: HandlerTelemetry | undefined;
+  cohorts: CohortTargeting | undefined;
+  cohortsFailed: boolean;
 }
 
 /**
@@ -89,6 +93,9 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     state.ownExporter = undefined;
     state.exporterFailed = false;
     state.handler = undefined;
+    void state.cohorts?.shutdown();
+    state.cohorts = undefined;
+    state.cohortsFailed = false;
     for (const warning of warnings) this.warnOnce(warning, warning);
   }
 
@@ -127,6 +134,8 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       decisions: undefined,
       removals: undefined,
       telemetry: undefined,
+      cohorts: undefined,
+      cohortsFailed: false,
     };
     return this.runtime;
   }
@@ -178,7 +187,11 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
             'client-config',
             `getOptimizelyConfig() threw; decisions are still exported, with rule kinds from rule keys alone: ${String(error)}`,
           );
-        return subscribeClient(client, listener, this.state.instrumented, sdk, onConfigError);
+        const subscribed = subscribeClient(client, listener, this.state.instrumented, sdk, onConfigError);
+        // The lookup reads the current replica: a client keeps following cohorts across setConfig().
+        const segments = (id: string) => (this.isEnabled() ? this.state.cohorts?.segmentsFor(id) : undefined);
+        if (subscribed) this.cohorts?.instrument(client, segments, CONFIG_UPDATE);
+        return subscribed;
       },
       (error) => {
         if (error) this._diag.error(`could not instrument an Optimizely client; it works as before: ${String(error)}`);
@@ -199,6 +212,24 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
     return this.getConfig().exporter ?? this.state.ownExporter;
   }
 
+  /**
+   * Mixpanel cohort targeting (the `cohorts` option), started with the first
+   * instrumented client; undefined when off.
+   */
+  get cohorts(): CohortTargeting | undefined {
+    const state = this.state;
+    if (state.cohorts || state.cohortsFailed) return state.cohorts;
+    const config = cohortConfig(this.getConfig().cohorts);
+    if (!config) return undefined;
+    try {
+      state.cohorts = new CohortTargeting(config, this.meter, this.log);
+    } catch (error) {
+      state.cohortsFailed = true;
+      this.log.error(`Mixpanel cohort targeting is off: ${(error as Error).message}`);
+    }
+    return state.cohorts;
+  }
+
   /** Flushes queued exposures; resolves when they are delivered or dropped. */
   async flush(): Promise<void> {
     await this.exporter?.flush();
@@ -206,7 +237,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
 
   /** Flushes within `timeoutMs` and stops the exporter this instrumentation created. */
   async shutdown(timeoutMs = 5000): Promise<void> {
-    await this.state.ownExporter?.shutdown({ timeoutMs });
+    await Promise.all([this.state.ownExporter?.shutdown({ timeoutMs }), this.state.cohorts?.shutdown()]);
   }
 
   private patchSdk(exports: SdkModule): SdkModule {
@@ -240,7 +271,8 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
   private decisionHandler(): DecisionHandler {
     const state = this.state;
     if (!state.handler) {
-      const config = this.getConfig();
+      // With cohorts on, evaluation events also name the cohorts a decision relied on.
+      const config = this.cohorts?.withEvaluationAttributes(this.getConfig()) ?? this.getConfig();
       state.telemetry ??= {
         tracer: () => this.tracer,
         decisions: () => state.decisions ?? this.meter.createCounter(METRIC_DECISIONS),

@@ -6,7 +6,6 @@
  */
 import { diag } from '@opentelemetry/api';
 import {
-  DEFAULT_CONTEXT_TTL_MS,
   type ExperimentContextOptions,
   ExperimentContextStore,
   type ExperimentProperties,
@@ -256,5 +255,3 @@ export function contextConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Expe
   }
   return config;
 }
-
-export { DEFAULT_CONTEXT_TTL_MS };

@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import type { EventFormat, ExposureHook, FlagDecision, RolloutMode } from '@optimizely-mixpanel/core';
 import type { MixpanelExporter, MixpanelExporterConfig, MixpanelRegion } from '@optimizely-mixpanel/exporter';
+import type { CohortTargetingConfig } from './cohorts.js';
 
 /** How `feature_flag.context.id` (the Optimizely user id, possibly PII) is recorded on spans. */
 export type ContextIdPolicy = 'hashed' | 'raw' | 'none';
@@ -67,4 +68,11 @@ export interface OptimizelyMixpanelInstrumentationConfig extends Instrumentation
    * before it is recorded; may add attributes. A throwing hook is contained.
    */
   evaluationHook?: (attributes: Record<string, string | number | boolean>, decision: FlagDecision, span: Span) => void;
+  /**
+   * Mixpanel cohorts as Optimizely segments (`OPTIMIZELY_MIXPANEL_COHORTS`: the
+   * store of `mixpanel-cohort-receiver`, a file path or `redis://` URL; segment
+   * names by cohort id in `OPTIMIZELY_MIXPANEL_COHORT_SEGMENTS`). Each new user
+   * context is qualified for its user id's cohorts.
+   */
+  cohorts?: string | CohortTargetingConfig;
 }

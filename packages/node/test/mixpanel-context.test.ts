@@ -140,6 +140,32 @@ describe.each([
   });
 });
 
+describe('identity (Simplified ID Merge)', () => {
+  it("exposures carry $device_id and $user_id; the anonymous visitor's Purchase gets its context", async () => {
+    const shop = await startShop('sdk6', 'shop.cjs', '--require');
+    const anonymous = await shop.get('/decide?user=dev-77&device=dev-77');
+    const member = await shop.get('/decide?user=member-1&device=dev-88&account=member-1');
+    await shop.get('/purchase?device=dev-77');
+    await shop.stop();
+    const exposures = server.events.filter((e) => e.event === 'Experiment Viewed');
+    expect(exposures.map((e) => e.properties)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ distinct_id: '$device:dev-77', $device_id: 'dev-77', variation_key: anonymous }),
+        expect.objectContaining({
+          distinct_id: 'member-1',
+          $device_id: 'dev-88',
+          $user_id: 'member-1',
+          variation_key: member,
+        }),
+      ]),
+    );
+    expect(exposures[0]?.properties).not.toHaveProperty('$user_id');
+    expect(server.profiles.get('$device:dev-77')).toEqual({ [FLAG]: anonymous });
+    const purchase = purchases().find((e) => e.properties.$device_id === 'dev-77');
+    expect(purchase?.properties[FLAG]).toBe(anonymous);
+  });
+});
+
 describe('a fleet sharing Redis', () => {
   let redis: RedisServer;
   beforeAll(async () => {
