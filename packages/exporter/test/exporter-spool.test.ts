@@ -116,7 +116,7 @@ describe('MixpanelExporter with a spool', () => {
     await server.stop();
     const exporter = createExporter(server, { maxQueueSize: 10, spool: { dir: spoolDir(), maxBytes: 8 * 1024 } });
     for (const exposure of exposures(200)) exporter.export(exposure);
-    await expect.poll(() => exporter.stats().pending).toBe(10);
+    await expect.poll(() => exporter.stats().pending, { timeout: 10_000 }).toBe(10);
     const stats = exporter.stats();
     expect(stats.spooled).toBeGreaterThan(0);
     expect(stats.dropped.spool_full).toBeGreaterThan(0);

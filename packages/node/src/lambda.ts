@@ -19,6 +19,9 @@ import {
 import { flushAll, persistAllSync, withDeadline } from './lifecycle.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
+/** Marks a response-streaming handler (`awslambda.streamifyResponse`); the runtime reads it off the function. */
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+
 /** Time kept for the runtime to send the response after the flush gives up. */
 const SAFETY_MARGIN_MS = 500;
 
@@ -77,6 +80,8 @@ export class LambdaHandlerInstrumentation extends InstrumentationBase<LambdaHand
     const { filename, module, functionName } = resolveHandler(taskRoot, handlerDef);
     const patch = (exports: Record<string, unknown>) => {
       if (!exports || typeof exports[functionName] !== 'function') return exports;
+      // A streaming handler takes (event, responseStream, context): left as it is (exit still spools).
+      if ((exports[functionName] as { [STREAMING]?: unknown })[STREAMING] !== undefined) return exports;
       if (isWrapped(exports[functionName])) this._unwrap(exports, functionName);
       this._wrap(exports, functionName, ((original: Handler) => this.wrapHandler(original)) as never);
       return exports;
@@ -95,7 +100,7 @@ export class LambdaHandlerInstrumentation extends InstrumentationBase<LambdaHand
   /** Wraps one handler function. Public for handlers loaded some other way (e.g. bundled). */
   wrapHandler(original: Handler): Handler {
     const instrumentation = this;
-    return function handler(this: unknown, event: unknown, context: LambdaContext, callback?: Callback) {
+    const wrapped = function handler(this: unknown, event: unknown, context: LambdaContext, callback?: Callback) {
       let settled = false;
       const settle = () => {
         if (settled) return Promise.resolve();
@@ -124,6 +129,17 @@ export class LambdaHandlerInstrumentation extends InstrumentationBase<LambdaHand
       }
       return result;
     };
+    // Whatever the runtime or other tools read off the function (symbols, properties) stays readable.
+    for (const key of Reflect.ownKeys(original)) {
+      if (key in wrapped) continue; // length, name, prototype
+      try {
+        const descriptor = Object.getOwnPropertyDescriptor(original, key);
+        if (descriptor) Object.defineProperty(wrapped, key, descriptor);
+      } catch {
+        // A non-configurable property: the wrapper goes without it.
+      }
+    }
+    return wrapped;
   }
 
   /** Delivers within the invocation's budget; writes what is left to the spool. Never rejects. */

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LambdaHandlerInstrumentation } from '../src/index.js';
 import { spoolFiles, startNode, tempFolder } from './child.js';
 import { FIXTURES } from './helpers.js';
 
@@ -79,5 +80,21 @@ describe('Mixpanel does not answer during an invocation', () => {
     expect(new Set(server.events.map((e) => e.properties.distinct_id)).size).toBe(25);
     expect(server.store.duplicates).toBe(0);
     expect(spoolFiles(spool)).toEqual([]);
+  }, 90_000); // two invocations
+});
+
+describe('wrapHandler', () => {
+  it('keeps what the runtime and other tools read off the handler', async () => {
+    const marker = Symbol.for('optimizely-mixpanel.test.marker');
+    const original = Object.assign(async (event: unknown) => ({ echo: event }), { [marker]: 'kept', custom: 1 });
+    const wrapped = new LambdaHandlerInstrumentation({ enabled: false }).wrapHandler(original) as unknown as Record<
+      string | symbol,
+      unknown
+    > &
+      ((event: unknown, context: object) => Promise<unknown>);
+    expect(wrapped[marker]).toBe('kept');
+    expect(wrapped.custom).toBe(1);
+    // Nothing is enabled in this process: the invocation completes with the handler's own result.
+    await expect(wrapped('hi', { getRemainingTimeInMillis: () => 3000 })).resolves.toEqual({ echo: 'hi' });
   });
 });
