@@ -39,7 +39,7 @@ async function buildApp(app: string, bundler: Bundler): Promise<void> {
 }
 
 beforeAll(async () => {
-  apps = await installApps(['core', 'exporter', 'node', 'browser'], ['react-app', 'two-sdk-copies']);
+  apps = await installApps(['core', 'exporter', 'cohorts', 'node', 'browser'], ['react-app', 'two-sdk-copies']);
   for (const app of ['react-app', 'two-sdk-copies']) {
     await Promise.all(BUNDLERS.map((bundler) => buildApp(app, bundler)));
   }
