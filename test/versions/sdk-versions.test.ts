@@ -63,6 +63,8 @@ function run(dir: string, entry: string, flag: '--require' | '--import', userId:
       OTEL_TRACES_EXPORTER: 'none',
       OTEL_METRICS_EXPORTER: 'none',
       OTEL_LOGS_EXPORTER: 'none',
+      // No spool: what one test leaves undelivered must not be replayed into another.
+      OPTIMIZELY_MIXPANEL_SPOOL_DIR: 'off',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -13,7 +13,7 @@ import {
   type SkipReason,
   subscribeClient,
 } from '@optimizely-mixpanel/core';
-import { SessionDedupStore } from './session-dedup.js';
+import { loadDedup, saveDedup } from './session-dedup.js';
 import type { BrowserOptions, BrowserStats, MixpanelBrowser } from './types.js';
 
 const MAX_PENDING = 200;
@@ -25,7 +25,6 @@ interface Enabled {
   mixpanel: MixpanelBrowser;
   pipeline: DecisionPipeline;
   sink: ExposureSink;
-  store: SessionDedupStore | undefined;
 }
 
 interface State {
@@ -99,13 +98,11 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
     dedup: { windowMs: options.dedupWindowMs, maxEntries: options.dedupMaxEntries ?? 500 },
     warn: (message) => warnOnce(message, message),
   });
-  const store = pipeline.deduplicator ? new SessionDedupStore(pipeline.deduplicator) : undefined;
-  store?.load();
+  if (pipeline.deduplicator) loadDedup(pipeline.deduplicator);
   const enabled: Enabled = {
     options,
     mixpanel: options.mixpanel,
     pipeline,
-    store,
     sink: { send: (e) => send(enabled, e) },
   };
   state.enabled = enabled;
@@ -202,7 +199,7 @@ function send(enabled: Enabled, exposure: Exposure): SkipReason | undefined {
     mixpanel.track(event.event, properties);
   }
   state.stats.exposed++;
-  enabled.store?.save();
+  if (enabled.pipeline.deduplicator) saveDedup(enabled.pipeline.deduplicator);
   return undefined;
 }
 

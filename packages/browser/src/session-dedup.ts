@@ -1,33 +1,25 @@
 import type { ExposureDeduplicator } from '@optimizely-mixpanel/core';
 
+// The dedup memory is kept in sessionStorage, so reloads within a session do not expose again.
 const KEY = '__optimizely_mixpanel_dedup';
+let scheduled = false;
 
-/** Keeps the dedup memory in sessionStorage, so reloads within a session do not expose again. */
-export class SessionDedupStore {
-  private scheduled = false;
+/** Restores the session's dedup memory; blocked or corrupt storage leaves dedup to this page alone. */
+export function loadDedup(deduplicator: ExposureDeduplicator): void {
+  try {
+    const raw = sessionStorage.getItem(KEY);
+    if (raw) deduplicator.restore(JSON.parse(raw) as unknown[]);
+  } catch {}
+}
 
-  constructor(private readonly deduplicator: ExposureDeduplicator) {}
-
-  load(): void {
+/** Saves after the current task, once however many exposures it made; quota or privacy mode is ignored. */
+export function saveDedup(deduplicator: ExposureDeduplicator): void {
+  if (scheduled) return;
+  scheduled = true;
+  setTimeout(() => {
+    scheduled = false;
     try {
-      const raw = globalThis.sessionStorage?.getItem(KEY);
-      if (raw) this.deduplicator.restore(JSON.parse(raw) as unknown[]);
-    } catch {
-      // Storage blocked or corrupt: dedup still works for this page.
-    }
-  }
-
-  /** Saves after the current task, once however many exposures it made. */
-  save(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setTimeout(() => {
-      this.scheduled = false;
-      try {
-        globalThis.sessionStorage?.setItem(KEY, JSON.stringify(this.deduplicator.snapshot()));
-      } catch {
-        // Quota or privacy mode: nothing to do.
-      }
-    }, 0);
-  }
+      sessionStorage.setItem(KEY, JSON.stringify(deduplicator.snapshot()));
+    } catch {}
+  }, 0);
 }

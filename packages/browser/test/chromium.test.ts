@@ -54,6 +54,8 @@ async function open(path: string): Promise<string> {
 }
 
 const exposures = () => server.events.filter((e) => e.event === 'Experiment Viewed');
+// Profile updates arrive in several batches ($set_once of the referrer, then ours): wait for ours.
+const profileProperty = (id: string) => server.profiles.get(id)?.['[Optimizely] checkout_redesign'];
 
 type Stats = { exposed: number; skipped: Record<string, number> };
 const pageStats = () =>
@@ -71,7 +73,7 @@ describe.each(['index.html', 'umd.html'])('%s in Chromium', (file) => {
   it('sends the exposure event, the profile property and the super property', async () => {
     const variation = await open(`${file}?user=user-123`);
     expect(variation).toBe('variation_a');
-    await server.waitFor(() => exposures().length === 1 && server.profiles.has('user-123'));
+    await server.waitFor(() => exposures().length === 1 && profileProperty('user-123') !== undefined);
     expect(exposures()[0]?.properties).toMatchObject({
       distinct_id: 'user-123',
       flag_key: 'checkout_redesign',

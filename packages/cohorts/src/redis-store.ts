@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createClient, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
 import { applyRequest, type SyncSteps } from './sync.js';
 import {
   type ApplyResult,
@@ -53,6 +53,8 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
     this.prefix = options.keyPrefix ?? 'mixpanel-cohorts:';
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.onError = options.onError ?? (() => {});
+    // Loaded on first use: processes on the file store never pay for the Redis client.
+    const { createClient } = require('redis') as typeof import('redis');
     this.client = createClient({
       url: options.url,
       // Fail fast while disconnected: the receiver answers 503 and Mixpanel retries; readers keep their replica.

@@ -70,7 +70,22 @@ export class Accounting {
       skipped: {},
       pending: 0,
       requests: 0,
+      spooled: 0,
+      replayed: 0,
     };
+  }
+
+  /** Records `count` records of `q` as done for now: written to the spool, to be sent later. */
+  spooled(q: RecordQueue, count: number): void {
+    if (count <= 0) return;
+    q.settled += count;
+    this.counts.spooled += count;
+    this.onSettle();
+  }
+
+  /** Counts records read back from the spool (they are queued again). */
+  replayed(count: number): void {
+    this.counts.replayed += count;
   }
 
   queued(q: RecordQueue): void {

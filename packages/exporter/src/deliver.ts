@@ -26,6 +26,8 @@ export interface DeliveryOptions {
   undeliverable: Undeliverable;
   /** True while a flush() waits: backoff timers then keep the process alive. */
   flushing: () => boolean;
+  /** Called when a batch is no longer in flight. */
+  batchDone?: () => void;
 }
 
 /** The outcome of one attempt, with the delay before the next one when it is retried. */
@@ -57,15 +59,16 @@ export class Delivery {
     try {
       while (q.items.length > 0) {
         const batch = takeBatch(q, limits, this.overhead);
+        // In flight before anything settles: a flush() waiting by record number must see them.
+        q.inFlight = batch.records;
         q.release(batch.tooLarge);
         accounting.settle(q, batch.tooLarge.length, 'too_large');
-        if (batch.records.length === 0) continue;
-        q.inFlight = batch.records;
         try {
-          await this.deliver(q, batch.records);
+          if (batch.records.length > 0) await this.deliver(q, batch.records);
         } finally {
           q.inFlight = undefined;
           q.release(batch.records);
+          this.options.batchDone?.();
         }
       }
     } catch (error) {

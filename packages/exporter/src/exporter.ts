@@ -6,14 +6,16 @@ import { Delivery } from './deliver.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { hasRoom, type QueuedRecord, RecordQueue, toQueuedRecord, type UndeliverableReason } from './record-queue.js';
 import { redact } from './redact.js';
+import type { SpoolRecord } from './spool.js';
+import { openSpoolLink, type PersistResult, type SpoolLink } from './spool-link.js';
 import type { ExporterStats, MixpanelExporterConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 /**
  * Delivers exposures to Mixpanel from a server process: batched, bounded,
  * retried with backoff, flushable, and visible as OpenTelemetry spans and
- * metrics. Never throws from {@link export}; every record ends exported or
- * counted as dropped with a reason.
+ * metrics. Never throws from {@link export}; every record ends exported,
+ * written to the spool for later (see `spool`), or counted as dropped with a reason.
  *
  * @example
  * ```ts
@@ -36,6 +38,9 @@ export class MixpanelExporter {
   private shutdownPromise: Promise<ExporterStats> | undefined;
   private readonly diag = diag.createComponentLogger({ namespace: PACKAGE_NAME });
   private readonly log = new RateLimitedLog(this.diag);
+  private readonly spool: SpoolLink<RecordQueue> | undefined;
+  /** flush() calls running: they load the spool themselves, round by round. */
+  private flushes = 0;
 
   /** @throws TypeError on an invalid configuration (missing token, plain HTTP to a remote host, ...). */
   constructor(config: MixpanelExporterConfig) {
@@ -57,16 +62,26 @@ export class MixpanelExporter {
       redact: (text) => this.redact(text),
       undeliverable: (q, records, reason) => this.undeliverable(q, records, reason),
       flushing: () => this.waiters.length > 0,
+      batchDone: () => this.checkWaiters(),
     });
+    this.spool = openSpoolLink<RecordQueue>(config, this.diag, (q, count, outcome) =>
+      outcome === 'spooled' ? this.accounting.spooled(q, count) : this.accounting.settle(q, count, outcome),
+    );
     // Never keeps the process alive on its own; flush() and shutdown() hold it while they wait.
-    this.interval = setInterval(() => this.drainAll(), this.config.flushIntervalMs);
+    this.interval = setInterval(() => {
+      this.replay(false);
+      this.drainAll();
+    }, this.config.flushIntervalMs);
     this.interval.unref();
+    // What earlier processes left in the spool goes out first, without keeping this one alive.
+    if (this.spool) setTimeout(() => this.replay(false), 0).unref();
   }
 
   /**
    * Queues an exposure's events and profile update. The span active now (or
    * `options.link`) is linked from the export span that carries them. Returns
-   * false when anything was dropped (queue full or shut down), which is counted.
+   * false when anything was dropped (queue full or shut down, and no spool
+   * took it), which is counted.
    */
   export(exposure: Exposure, options: { link?: SpanContext } = {}): boolean {
     try {
@@ -102,16 +117,66 @@ export class MixpanelExporter {
 
   /**
    * Sends everything queued so far; resolves when each of those records is
-   * delivered or definitively dropped (retries included). Keeps the process
-   * alive while it waits.
+   * delivered, definitively dropped (retries included) or written to the
+   * spool. While delivery makes progress it also sends what the spool holds.
+   * Keeps the process alive while it waits.
    */
-  flush(): Promise<ExporterStats> {
+  async flush(): Promise<ExporterStats> {
+    this.flushes++;
+    try {
+      for (;;) {
+        const exported = this.accounting.counts.exported;
+        this.replay(true);
+        await this.flushQueued();
+        // Another round only while the spool has more and Mixpanel takes records: never a loop in an outage.
+        if (!this.spool || this.closed || this.accounting.counts.exported === exported) break;
+        if (!this.spool.spool.hasPending()) break;
+      }
+    } finally {
+      this.flushes--;
+    }
+    return this.stats();
+  }
+
+  private flushQueued(): Promise<void> {
     const targets = this.queues.map((q) => q.enqueued);
     const done = new Promise<void>((resolve) => this.waiters.push({ targets, resolve }));
     this.delivery.holdOpen();
     this.drainAll();
     this.checkWaiters();
-    return done.then(() => this.stats());
+    return done;
+  }
+
+  /**
+   * Writes every record not yet delivered to the spool, synchronously: for a
+   * process `exit` listener (only synchronous work runs there) and the end of
+   * a Lambda invocation. Records in flight are written as copies. Without a
+   * spool nothing is written, and `dropped.shutdown` counts what is pending.
+   * Never throws.
+   */
+  persistSync(): PersistResult {
+    try {
+      if (!this.spool) {
+        const pending = this.stats().pending;
+        return { spooled: 0, dropped: pending > 0 ? { shutdown: pending } : {}, dir: undefined };
+      }
+      const queued = this.queues.map((q) => {
+        const records = q.items;
+        q.items = [];
+        q.release(records);
+        return { q, records };
+      });
+      const inFlight = this.queues.flatMap((q) => (q.inFlight ? [{ q, records: q.inFlight }] : []));
+      return this.spool.persistSync(queued, inFlight);
+    } catch (error) {
+      this.log.error('persist', `could not write pending records to the spool: ${this.redact(String(error))}`);
+      return { spooled: 0, dropped: { shutdown: this.stats().pending }, dir: this.spool?.spool.dir };
+    }
+  }
+
+  /** The spool folder in use, if any. */
+  get spoolDir(): string | undefined {
+    return this.spool?.spool.dir;
   }
 
   /**
@@ -163,14 +228,8 @@ export class MixpanelExporter {
       this.accounting.settle(q, 1, 'unserializable');
       return false;
     }
-    if (this.closed) {
-      this.undeliverable(q, [record], 'shutdown');
-      return false;
-    }
-    if (!hasRoom(this.queues, record, this.config)) {
-      this.undeliverable(q, [record], 'queue_full');
-      return false;
-    }
+    if (this.closed) return this.undeliverable(q, [record], 'shutdown');
+    if (!hasRoom(this.queues, record, this.config)) return this.undeliverable(q, [record], 'queue_full');
     q.push(record);
     this.accounting.queued(q);
     if (q.items.length >= this.config.maxBatchSize) void this.delivery.drain(q);
@@ -179,10 +238,45 @@ export class MixpanelExporter {
 
   /**
    * The one way out for records that cannot be delivered now (queue full,
-   * shut down, retries exhausted): they are dropped and counted with the reason.
+   * shut down, retries exhausted): to the spool, replayed when Mixpanel
+   * answers again; without one (or when it is full or unusable) they are
+   * dropped and counted with the reason.
    */
-  private undeliverable(q: RecordQueue, records: readonly QueuedRecord[], reason: UndeliverableReason): void {
-    this.accounting.settle(q, records.length, reason);
+  private undeliverable(q: RecordQueue, records: readonly QueuedRecord[], reason: UndeliverableReason): boolean {
+    const left = this.spool ? this.spool.offer(q, records, reason) : records;
+    this.accounting.settle(q, left.length, reason);
+    return left.length === 0;
+  }
+
+  /** Loads spooled records into the queues while they have room (always on flush, else only while delivery works). */
+  private replay(force: boolean): void {
+    if (!this.spool || this.closed) return;
+    if (!force && (this.delivery.backingOff || this.flushes > 0)) return;
+    try {
+      const loaded = this.spool.replay(
+        () => this.events.items.length + this.profiles.items.length,
+        Math.ceil(this.config.maxQueueSize / 2),
+        (records: SpoolRecord[], release: () => void) => {
+          for (const record of records) {
+            const q = record.endpoint === 'engage' ? this.profiles : this.events;
+            q.enqueued++;
+            const queued: QueuedRecord = {
+              json: record.json,
+              bytes: Buffer.byteLength(record.json),
+              link: undefined,
+              seq: q.enqueued,
+            };
+            q.push(queued);
+          }
+          // The file goes once every record loaded from it is delivered, dropped or spooled again.
+          this.waiters.push({ targets: this.queues.map((q) => q.enqueued), resolve: release });
+        },
+      );
+      this.accounting.replayed(loaded);
+      if (loaded > 0) this.drainAll();
+    } catch (error) {
+      this.log.error('replay', `spool replay failed: ${this.redact(String(error))}`);
+    }
   }
 
   private drainAll(): void {
@@ -191,11 +285,21 @@ export class MixpanelExporter {
 
   private checkWaiters(): void {
     if (this.waiters.length === 0) return;
+    const oldest = this.queues.map((q) => this.oldestPending(q));
     this.waiters = this.waiters.filter((w) => {
-      const done = this.queues.every((q, i) => q.settled >= (w.targets[i] as number));
+      // Records settle out of order (an overflow spooled or dropped before older ones are sent):
+      // a waiter is done when nothing numbered up to its target is still pending.
+      const done = this.queues.every((_, i) => (oldest[i] as number) > (w.targets[i] as number));
       if (done) w.resolve();
       return !done;
     });
+  }
+
+  /** The number of the oldest record of `q` still queued, in flight or waiting for the spool. */
+  private oldestPending(q: RecordQueue): number {
+    let oldest = Math.min(q.inFlight?.[0]?.seq ?? Infinity, q.items[0]?.seq ?? Infinity);
+    if (this.spool) oldest = Math.min(oldest, this.spool.oldestPending(q));
+    return oldest === Infinity ? q.enqueued + 1 : oldest;
   }
 
   private redact(text: string): string {

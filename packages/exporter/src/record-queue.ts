@@ -16,6 +16,8 @@ export interface QueuedRecord {
   /** UTF-8 bytes of `json`. */
   bytes: number;
   link: SpanContext | undefined;
+  /** Its number in its queue (1, 2, ...): flush() waits until every record up to a number has settled. */
+  seq: number;
 }
 
 /** Why records leave without being delivered now, though they could be later. */
@@ -90,7 +92,7 @@ export function toQueuedRecord(q: RecordQueue, value: object, link: SpanContext 
     json = JSON.stringify(value);
     if (typeof json !== 'string' || !json.startsWith('{')) throw new TypeError('a record must be an object');
   }
-  return { json, bytes: Buffer.byteLength(json), link };
+  return { json, bytes: Buffer.byteLength(json), link, seq: q.enqueued };
 }
 
 /** True when the queues may take `record` without the queues together passing their bounds. */

@@ -47,6 +47,16 @@ export interface MixpanelExporterConfig {
   gzipMinBytes?: number | false;
   /** Send through this transport instead of `fetch` (e.g. {@link MixpanelClientTransport}). */
   transport?: Transport;
+  /**
+   * Where records that cannot be delivered now go instead of being dropped
+   * (queue overflow, shutdown past its deadline, retries exhausted, process
+   * exit), to be replayed unchanged by the next exporter of the same project.
+   * Default: a 0700 folder under the platform's state folder named by a hash
+   * of the token (`/tmp` under AWS Lambda); `OPTIMIZELY_MIXPANEL_SPOOL_DIR`
+   * overrides, `off` disables; `false` disables. The files hold events and
+   * profile updates as queued, user ids included, never the token.
+   */
+  spool?: { dir?: string; maxBytes?: number } | false;
   /** Defaults to the globally registered one. */
   tracerProvider?: TracerProvider;
   /** Defaults to the globally registered one. */
@@ -69,8 +79,12 @@ export type DropReason =
   | 'unserializable'
   /** Still failing after `retry.maxAttempts`. */
   | 'retries_exhausted'
-  /** Exported after shutdown, or still queued at the shutdown deadline. */
-  | 'shutdown';
+  /** Exported after shutdown, or still queued at the shutdown deadline (and no spool could take it). */
+  | 'shutdown'
+  /** The spool was at its byte cap. */
+  | 'spool_full'
+  /** Older than Mixpanel accepts by the time it could be sent (`/track`: 5 days). */
+  | 'expired';
 
 export const DROP_REASONS: readonly DropReason[] = [
   'queue_full',
@@ -81,6 +95,8 @@ export const DROP_REASONS: readonly DropReason[] = [
   'unserializable',
   'retries_exhausted',
   'shutdown',
+  'spool_full',
+  'expired',
 ];
 
 /** Counts since the exporter was created (events and profile updates are records). */
@@ -95,5 +111,9 @@ export interface ExporterStats {
   droppedByRecordType: Record<'event' | 'profile', Record<DropReason, number>>;
   /** Records waiting or in flight now. */
   pending: number;
+  /** Records written to the spool, to be sent later (by this process or the next). */
+  spooled: number;
+  /** Records read back from the spool. */
+  replayed: number;
   requests: number;
 }

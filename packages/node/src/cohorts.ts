@@ -5,15 +5,13 @@
  * local replica of the store (no I/O in `createUserContext`).
  */
 import type { Meter } from '@opentelemetry/api';
-import {
-  ATTR_OPTIMIZELY_SEGMENTS,
-  CohortReplica,
-  type CohortStore,
-  describeLocation,
-  instrumentUserContexts,
-  openCohortStore,
-} from '@optimizely-mixpanel/cohorts';
+import type { CohortReplica, CohortStore } from '@optimizely-mixpanel/cohorts';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
+
+type CohortsModule = typeof import('@optimizely-mixpanel/cohorts');
+
+/** `feature_flag.evaluation` attribute: the Mixpanel segments the decided rule's audiences matched. */
+const ATTR_OPTIMIZELY_SEGMENTS = 'optimizely.segments';
 
 /** Where cohorts come from and how they are named (`cohorts` option). */
 export interface CohortTargetingConfig {
@@ -103,6 +101,7 @@ export class CohortTargeting {
   /** Rule segments of every instrumented client's datafile (merged: flag keys are project-wide). */
   private rules = new Map<string, Map<string, string[]>>();
   private readonly clients = new WeakSet<object>();
+  private readonly lib: CohortsModule;
 
   constructor(
     readonly config: CohortTargetingConfig,
@@ -115,12 +114,15 @@ export class CohortTargeting {
       lastWarning = Date.now();
       log.warn(message);
     };
-    const where = describeLocation(config.store);
-    this.store = openCohortStore(config.store, {
+    // Loaded only when cohorts are on: the preload of every other application stays as light as before.
+    const lib = require('@optimizely-mixpanel/cohorts') as CohortsModule;
+    this.lib = lib;
+    const where = lib.describeLocation(config.store);
+    this.store = lib.openCohortStore(config.store, {
       unref: true,
       onError: (error) => warn(`cohort store ${where}: ${error.message}; user contexts keep the cohorts last read`),
     });
-    this.replica = new CohortReplica(this.store, {
+    this.replica = new lib.CohortReplica(this.store, {
       meter,
       ...(config.segments ? { segments: config.segments } : {}),
       onError: (error) =>
@@ -160,7 +162,7 @@ export class CohortTargeting {
   ): boolean {
     if (!client || typeof client !== 'object') return false;
     if (this.clients.has(client)) return true;
-    if (!instrumentUserContexts(client, lookup)) return false;
+    if (!this.lib.instrumentUserContexts(client, lookup)) return false;
     this.clients.add(client);
     const c = client as ClientLike;
     this.readRules(c);

@@ -8,8 +8,10 @@ export {
   ExperimentContextStore,
   type ExperimentProperties,
 } from './experiment-context.js';
+export { flush, shutdown } from './flush.js';
 export { redactMixpanelSpanUrl } from './http-redaction.js';
 export { OptimizelyMixpanelInstrumentation } from './instrumentation.js';
+export { LambdaHandlerInstrumentation, type LambdaHandlerInstrumentationConfig } from './lambda.js';
 export {
   DEFAULT_EXCLUDED_EVENTS,
   MixpanelInstrumentation,

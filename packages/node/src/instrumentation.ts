@@ -19,6 +19,7 @@ import { MixpanelExporter } from '@optimizely-mixpanel/exporter';
 import { CohortTargeting, cohortConfig } from './cohorts.js';
 import { configFromEnv } from './config.js';
 import { DecisionHandler, type DecisionStats, type HandlerTelemetry, RateLimitedLog } from './decision-handler.js';
+import { track } from './lifecycle.js';
 import { METRIC_DECISIONS, METRIC_HOOK_REMOVALS } from './semconv.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
@@ -179,6 +180,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       () => {
         if (!client || typeof client !== 'object') return false;
         this.decisionHandler(); // the exporter (or the missing-token warning) comes with the first client
+        track(this); // its exposures survive exit, crash and signals, whichever way it was registered
         const listener = (notification: unknown, config: ClientConfigCache) => {
           if (this.isEnabled()) this.decisionHandler().handle(notification, config);
         };

@@ -6,15 +6,19 @@
  * the ESM loader hook itself, starts a NodeSDK from the standard OTEL_*
  * variables when they ask for an exporter (or joins the tracer provider the
  * application registers), and flushes on SIGTERM, SIGINT and beforeExit within
- * a deadline. Whatever fails here is logged and the application runs unchanged.
+ * a deadline; at exit what is left goes to the spool (see lifecycle.ts). Under
+ * AWS Lambda it wraps the `_HANDLER` handler (see lambda.ts). Whatever fails
+ * here is logged and the application runs unchanged.
  */
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import { DiagConsoleLogger, DiagLogLevel, diag, trace } from '@opentelemetry/api';
+import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { type InstrumentationBase, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { redactMixpanelSpanUrl } from './http-redaction.js';
 import { OptimizelyMixpanelInstrumentation } from './instrumentation.js';
+import { isLambda, LambdaHandlerInstrumentation, resolveHandler } from './lambda.js';
+import { setSdk, track } from './lifecycle.js';
 import { MixpanelInstrumentation } from './mixpanel-instrumentation.js';
 import { PACKAGE_NAME } from './version.js';
 
@@ -27,13 +31,6 @@ const SDK_SPECIFIERS = [
 
 interface StartedSdk {
   shutdown(): Promise<void>;
-}
-
-/** Flushes the registered tracer provider: ours, or the one the application registered. */
-function flushSpans(): Promise<void> {
-  const global = trace.getTracerProvider() as { getDelegate?: () => unknown };
-  const provider = (global.getDelegate?.() ?? global) as { forceFlush?: () => Promise<void> };
-  return provider.forceFlush?.() ?? Promise.resolve();
 }
 
 function logLevel(): DiagLogLevel {
@@ -51,10 +48,12 @@ function registerEsmHook(): void {
     );
     return;
   }
-  // Only the SDK's and mixpanel's modules are wrapped; every other import loads untouched.
-  register('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), {
-    data: { include: [...SDK_SPECIFIERS, /[\\/]@optimizely[\\/]optimizely-sdk[\\/]/] },
-  });
+  // Only the SDK's modules (and a Lambda's handler file) are wrapped; every other import loads untouched.
+  const include: Array<string | RegExp> = [...SDK_SPECIFIERS, /[\\/]@optimizely[\\/]optimizely-sdk[\\/]/];
+  const { LAMBDA_TASK_ROOT, _HANDLER } = process.env;
+  if (LAMBDA_TASK_ROOT && _HANDLER)
+    include.push(pathToFileURL(resolveHandler(LAMBDA_TASK_ROOT, _HANDLER).filename).href);
+  register('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), { data: { include } });
 }
 
 function wantsSdk(env: NodeJS.ProcessEnv): boolean {
@@ -76,60 +75,6 @@ function loadSdk(): { NodeSDK: typeof import('@opentelemetry/sdk-node').NodeSDK;
     require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   // The app's own Mixpanel GETs carry the token in `data=`: their spans get a redacted URL.
   return { NodeSDK, http: new HttpInstrumentation({ startOutgoingSpanHook: redactMixpanelSpanUrl }) };
-}
-
-function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work.then(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-function installShutdownHooks(instrumentation: OptimizelyMixpanelInstrumentation, sdk: StartedSdk | undefined) {
-  const deadlineMs = Number(process.env.OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS) || 5000;
-
-  // beforeExit: the loop is empty, but queued exposures and buffered spans are not sent yet.
-  let flushedAt = -1;
-  let flushing = false;
-  process.on('beforeExit', () => {
-    const queued = instrumentation.exporter?.stats().queued ?? 0;
-    if (flushing || queued === flushedAt) return;
-    flushing = true;
-    flushedAt = queued;
-    // Exposures first: their export spans then go out with the span flush.
-    const flushed = instrumentation.flush().then(flushSpans);
-    withDeadline(
-      flushed.then(() => true),
-      deadlineMs,
-    )
-      .then(async () => {
-        const pending = instrumentation.exporter?.stats().pending ?? 0;
-        if (pending > 0) {
-          // Past the deadline: give up (counted as dropped) so the process can end.
-          diag.warn(`${PACKAGE_NAME}: ${pending} Mixpanel record(s) undelivered at exit after ${deadlineMs} ms`);
-          await instrumentation.shutdown(0);
-        }
-      })
-      .finally(() => {
-        flushing = false;
-      });
-  });
-
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      // Another handler owns the exit; otherwise re-raise so the process ends as it would have.
-      const othersHandle = process.listenerCount(signal) > 0;
-      withDeadline(
-        instrumentation.shutdown(deadlineMs).then(() => sdk?.shutdown()),
-        deadlineMs + 500,
-      ).finally(() => {
-        if (!othersHandle) process.kill(process.pid, signal);
-      });
-    });
-  }
 }
 
 function start(): void {
@@ -177,7 +122,15 @@ function start(): void {
     }
   }
   if (!sdk) registerInstrumentations({ instrumentations: [instrumentation, ...mixpanel] });
-  installShutdownHooks(instrumentation, sdk);
+  setSdk(sdk);
+  track(instrumentation);
+  if (isLambda(env)) {
+    try {
+      registerInstrumentations({ instrumentations: [new LambdaHandlerInstrumentation()] });
+    } catch (error) {
+      diag.error(`${PACKAGE_NAME}: the Lambda handler is not wrapped: ${String(error)}`);
+    }
+  }
 }
 
 try {

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
@@ -163,6 +165,28 @@ describe.each(['sdk6', 'sdk5'] as const)('Mixpanel cohorts target decisions with
       [{ 'mixpanel.cohort.id': '4242', 'optimizely.segment': 'mixpanel_power_users' }, 2],
     ]);
     client.close();
+  });
+});
+
+describe('without cohorts', () => {
+  it('loads neither the cohorts package nor the Redis client', () => {
+    const script = `
+      const { OptimizelyMixpanelInstrumentation } = require('./dist/index.js');
+      const sdk = require('optimizely-sdk-v6');
+      const instrumentation = new OptimizelyMixpanelInstrumentation({ enabled: false });
+      const client = sdk.createInstance({ projectConfigManager: sdk.createStaticProjectConfigManager({ datafile: ${JSON.stringify(DATAFILE)} }) });
+      instrumentation.instrumentClient(client);
+      client.createUserContext('ann').decide('premium_banner');
+      const loaded = Object.keys(require.cache).filter((k) => /cohorts[\\/]dist|[\\/]@redis[\\/]/.test(k));
+      console.log(JSON.stringify(loaded));
+      client.close();
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out.trim().split('\n').pop() as string)).toEqual([]);
   });
 });
 

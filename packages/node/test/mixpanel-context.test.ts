@@ -61,6 +61,8 @@ async function startShop(
       OTEL_METRICS_EXPORTER: 'none',
       OTEL_LOGS_EXPORTER: 'none',
       OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS: '3000',
+      // No spool: what one test leaves undelivered must not be replayed into another.
+      OPTIMIZELY_MIXPANEL_SPOOL_DIR: 'off',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,15 +2,18 @@ import { createRequire } from 'node:module';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createOfflineClient } from '../../../test/support/optimizely.js';
 import { type RedisServer, startRedis } from '../../../test/support/redis.js';
 import {
   ExperimentContext,
   experimentContext,
   experimentContextAsync,
   MixpanelInstrumentation,
+  OptimizelyMixpanelInstrumentation,
   sharedExperimentContext,
 } from '../src/index.js';
 import { setSharedExperimentContext } from '../src/shared-context.js';
+import { requireFrom } from './helpers.js';
 
 delete process.env.HTTP_PROXY;
 delete process.env.HTTPS_PROXY;
@@ -54,6 +57,32 @@ function called(fn: (callback: (...args: unknown[]) => void) => void): Promise<u
 function decided(distinctId: string, name: string, value: string): void {
   sharedExperimentContext().record(distinctId, name, value, Date.now());
 }
+
+describe('the decision path', () => {
+  it('writes the context once per exposure (experiments and rollouts), never for a repeated decide()', async () => {
+    const writes: string[] = [];
+    class Counting extends ExperimentContext {
+      override record(distinctId: string, name: string, value: string, nowMs: number): void {
+        writes.push(`${distinctId} ${name}=${value}`);
+        super.record(distinctId, name, value, nowMs);
+      }
+    }
+    setSharedExperimentContext(new Counting());
+    const decisions = new OptimizelyMixpanelInstrumentation({ token: TOKEN, apiHost: server.url });
+    try {
+      const client = createOfflineClient(requireFrom('sdk6')('@optimizely/optimizely-sdk'));
+      expect(decisions.instrumentClient(client)).toBe(true);
+      const user = client.createUserContext('user-123');
+      for (let i = 0; i < 5; i++) user.decide('checkout_redesign');
+      user.decide('premium_banner'); // the everyone-else rollout: a profile-only exposure
+      expect(writes).toEqual(['user-123 [Optimizely] checkout_redesign=variation_a', `user-123 ${BANNER}=off`]);
+      expect(experimentContext('user-123')).toEqual({ [FLAG]: 'variation_a', [BANNER]: 'off' });
+    } finally {
+      decisions.disable();
+      await decisions.shutdown(2000); // its exposures land now, not in the next test
+    }
+  });
+});
 
 describe('MixpanelInstrumentation, memory only', () => {
   it('adds the context to track and import; an app-set property wins; no context adds nothing', async () => {

@@ -2,11 +2,23 @@
  * Example apps installed as a user installs them: the workspace packages packed
  * with `pnpm pack`, then `npm install` in a folder outside the workspace. The
  * install is kept in the OS temp dir, keyed by the tarballs and the apps'
- * package.json files, so later runs with the same packages reuse it.
+ * package.json files, so later runs with the same packages reuse it; installs
+ * unused for a day are removed.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,13 +34,35 @@ export interface InstalledApps {
   dir(app: string): string;
 }
 
+/** The workspace packages `names` need, themselves included: their `workspace:` dependencies, recursively. */
+function withDependencies(names: string[]): Map<string, string> {
+  const folders = new Map<string, { dir: string; deps: string[] }>();
+  for (const folder of readdirSync(join(REPO, 'packages'))) {
+    const file = join(REPO, 'packages', folder, 'package.json');
+    if (!existsSync(file)) continue;
+    const manifest = JSON.parse(readFileSync(file, 'utf8'));
+    const deps = Object.entries<string>({ ...manifest.dependencies, ...manifest.peerDependencies })
+      .filter(([, spec]) => spec.startsWith('workspace:'))
+      .map(([name]) => name);
+    folders.set(manifest.name, { dir: join(REPO, 'packages', folder), deps });
+  }
+  const needed = new Map<string, string>();
+  const visit = (name: string) => {
+    const entry = folders.get(name);
+    if (!entry || needed.has(name)) return;
+    needed.set(name, entry.dir);
+    entry.deps.forEach(visit);
+  };
+  names.forEach(visit);
+  return needed;
+}
+
 async function pack(packages: string[], into: string): Promise<Record<string, string>> {
   mkdirSync(into, { recursive: true });
   const tarballs: Record<string, string> = {};
-  for (const name of packages) {
-    const { stdout } = await run('pnpm', ['pack', '--pack-destination', into], { cwd: join(REPO, 'packages', name) });
-    const file = stdout.trim().split('\n').pop() as string;
-    tarballs[`@optimizely-mixpanel/${name}`] = file;
+  for (const [name, dir] of withDependencies(packages)) {
+    const { stdout } = await run('pnpm', ['pack', '--pack-destination', into], { cwd: dir });
+    tarballs[name] = stdout.trim().split('\n').pop() as string;
   }
   return tarballs;
 }
@@ -39,8 +73,24 @@ function sha(...parts: Array<string | Buffer>): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** Removes installs of other packages unused for a day (other runs may be using recent ones). */
+function prune(keep: string): void {
+  if (!existsSync(CACHE)) return;
+  const dayAgo = Date.now() - 86_400_000;
+  for (const entry of readdirSync(CACHE)) {
+    if (entry === keep || entry.startsWith('pack-')) continue;
+    const path = join(CACHE, entry);
+    try {
+      const marker = join(path, '.installed');
+      if (statSync(existsSync(marker) ? marker : path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Removed by another run.
+    }
+  }
+}
+
 /**
- * Packs `packages` (folder names under packages/), and installs `apps`
+ * Packs `packages` (package names) and the workspace packages they depend on, and installs `apps`
  * (folder names under examples/) with npm as one npm workspace, their
  * `workspace:` dependencies pointing at the tarballs. The apps' sources are
  * copied afresh on every call.
@@ -54,16 +104,16 @@ export async function installApps(packages: string[], apps: string[]): Promise<I
   const root = join(CACHE, key);
 
   if (!existsSync(join(root, '.installed'))) {
-    // One install at a time is kept: older ones are for packages that no longer exist.
-    for (const entry of existsSync(CACHE) ? readdirSync(CACHE) : []) {
-      if (entry !== `pack-${process.pid}`) rmSync(join(CACHE, entry), { recursive: true, force: true });
-    }
-    mkdirSync(join(root, 'packs'), { recursive: true });
+    prune(key);
+    // Installed beside the final folder, then renamed into place: a run that finds the folder finds it whole.
+    const work = `${root}.${process.pid}`;
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(join(work, 'packs'), { recursive: true });
     const local: Record<string, string> = {};
     for (const [name, file] of Object.entries(packed)) {
-      const target = join(root, 'packs', file.split('/').pop() as string);
-      cpSync(file, target);
-      local[name] = `file:${target}`;
+      const tarball = file.split('/').pop() as string;
+      cpSync(file, join(work, 'packs', tarball));
+      local[name] = `packs/${tarball}`;
     }
     apps.forEach((app, i) => {
       const manifest = JSON.parse(manifests[i] as string);
@@ -72,25 +122,38 @@ export async function installApps(packages: string[], apps: string[]): Promise<I
         for (const name of Object.keys(deps)) {
           if (!String(deps[name]).startsWith('workspace:')) continue;
           // The local server runs from the workspace in the tests; the app needs only the packages it ships.
-          if (local[name]) deps[name] = local[name];
+          if (local[name]) deps[name] = `file:../${local[name]}`;
           else delete deps[name];
         }
       }
-      mkdirSync(join(root, app), { recursive: true });
-      writeFileSync(join(root, app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      mkdirSync(join(work, app), { recursive: true });
+      writeFileSync(join(work, app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     });
-    // overrides: the packed core, never a registry package of the same name.
+    // overrides: the packed packages, never registry packages of the same names.
+    const overrides = Object.fromEntries(
+      Object.entries(local).map(([name, path]) => [name, `file:${join(work, path)}`]),
+    );
     writeFileSync(
-      join(root, 'package.json'),
-      JSON.stringify({ name: 'apps', private: true, workspaces: apps, overrides: local }, null, 2),
+      join(work, 'package.json'),
+      JSON.stringify({ name: 'apps', private: true, workspaces: apps, overrides }, null, 2),
     );
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
-      cwd: root,
+      cwd: work,
       env: { ...process.env, npm_config_update_notifier: 'false' },
       maxBuffer: 16 * 1024 * 1024,
     });
-    writeFileSync(join(root, '.installed'), new Date().toISOString());
+    writeFileSync(join(work, '.installed'), new Date().toISOString());
+    if (existsSync(join(root, '.installed'))) {
+      // Another run installed the same packages meanwhile: use its folder.
+      rmSync(work, { recursive: true, force: true });
+    } else {
+      rmSync(root, { recursive: true, force: true });
+      renameSync(work, root);
+    }
   }
+  // Marks the install as in use, so other runs do not prune it.
+  const now = new Date();
+  utimesSync(join(root, '.installed'), now, now);
   rmSync(staging, { recursive: true, force: true });
 
   for (const app of apps) {

@@ -1,0 +1,106 @@
+import * as fs from 'node:fs';
+import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { flush, shutdown } from '../src/index.js';
+import { OUR_LINE, runNode, spoolFiles, tempFolder } from './child.js';
+
+const TOKEN = 'routes-token-5a8e4f';
+let server: LocalMixpanelServer;
+let folder: ReturnType<typeof tempFolder>;
+let spoolDir: string;
+
+beforeAll(async () => {
+  server = new LocalMixpanelServer({ token: TOKEN });
+  await server.start();
+});
+afterAll(() => server.stop());
+beforeEach(() => {
+  server.reset();
+  folder = tempFolder('routes-spool-');
+  spoolDir = `${folder.dir}/spool`;
+});
+afterEach(() => folder.remove());
+
+function env(extra: Record<string, string | undefined> = {}) {
+  return {
+    MIXPANEL_TOKEN: TOKEN,
+    MIXPANEL_API_HOST: server.url,
+    OPTIMIZELY_MIXPANEL_SPOOL_DIR: spoolDir,
+    USERS: '100',
+    // The app's own NodeSDK exports no spans here (no collector to wait for).
+    OTEL_TRACES_EXPORTER: 'none',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    ...extra,
+  };
+}
+
+const deliveredUsers = () => new Set(server.events.map((e) => e.properties.distinct_id)).size;
+
+describe('flush() and shutdown()', () => {
+  it('resolve at once when nothing is enabled', async () => {
+    const settled: string[] = [];
+    void flush().then(() => settled.push('flush'));
+    void shutdown().then(() => settled.push('shutdown'));
+    // No timer, no I/O: a few microtasks are enough.
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(settled.sort()).toEqual(['flush', 'shutdown']);
+  });
+
+  it("act on the preload's instrumentation: await flush() then process.exit(0) delivers everything", async () => {
+    const run = await runNode('sdk6', 'durable.cjs', true, env({ MODE: 'flush-exit' }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(''); // nothing was left for the exit line
+    expect(deliveredUsers()).toBe(100);
+    expect(server.profiles.size).toBe(100);
+    expect(spoolFiles(spoolDir)).toEqual([]);
+  });
+});
+
+describe.each([
+  ['register', 'an instrumentation the app creates'],
+  ['nodesdk', 'a NodeSDK the app starts and never shuts down'],
+  ['client', 'instrumentClient on a client made before'],
+] as const)('%s route (%s)', (route) => {
+  it('a natural exit delivers every exposure', async () => {
+    const run = await runNode('sdk6', 'durable.cjs', false, env({ ROUTE: route, MODE: 'natural' }));
+    expect(run.code).toBe(0);
+    expect(deliveredUsers()).toBe(100);
+  });
+
+  it('process.exit(0) spools them, and the next run delivers them once', async () => {
+    const first = await runNode('sdk5', 'durable.cjs', false, env({ ROUTE: route, MODE: 'exit' }));
+    expect(first.code).toBe(0);
+    expect(spoolFiles(spoolDir).length).toBeGreaterThan(0);
+    await runNode('sdk5', 'durable.cjs', false, env({ ROUTE: route, MODE: 'natural', USER_OFFSET: '100' }));
+    expect(deliveredUsers()).toBe(200);
+    expect(server.store.duplicates).toBe(0);
+  });
+});
+
+describe('a read-only spool folder', () => {
+  // root writes anywhere: the app then runs as nobody, as services usually do.
+  const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+  it('gives one warning; the app runs unchanged and delivers as without a spool', async () => {
+    fs.mkdirSync(spoolDir, { mode: 0o555 });
+    fs.chmodSync(spoolDir, 0o555);
+    fs.chmodSync(folder.dir, 0o755);
+    const plain = await runNode(
+      'sdk6',
+      'durable.cjs',
+      false,
+      env({ MODE: 'natural', MIXPANEL_TOKEN: undefined }),
+      asOther,
+    );
+    const run = await runNode('sdk6', 'durable.cjs', true, env({ MODE: 'natural' }), asOther);
+    expect(run.code).toBe(plain.code);
+    expect(run.stdout).toBe(plain.stdout);
+    const ours = run.stderr.match(OUR_LINE) ?? [];
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(/spool unavailable.*cannot use/);
+    expect(run.stderr.replace(OUR_LINE, '')).toBe(plain.stderr);
+    expect(deliveredUsers()).toBe(100);
+    expect(fs.readdirSync(spoolDir)).toEqual([]);
+  });
+});
