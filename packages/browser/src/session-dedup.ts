@@ -23,12 +23,7 @@ export class SessionDeduplicator implements Deduplicator {
     try {
       for (const item of JSON.parse(sessionStorage.getItem(KEY) ?? '[]') as unknown[]) {
         const [key, rule, variation, at] = item as unknown[];
-        if (
-          typeof key === 'string' &&
-          typeof rule === 'string' &&
-          typeof variation === 'string' &&
-          at === +(at as number)
-        )
+        if (typeof key === 'string' && typeof rule === 'string' && typeof variation === 'string' && Number.isFinite(at))
           this.entries.set(key, [rule, variation, at as number]);
       }
     } catch {}
