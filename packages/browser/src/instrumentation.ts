@@ -1,11 +1,11 @@
 import {
   ATTR_MIXPANEL_INSERT_ID,
   type ClientConfigCache,
-  DecisionPipeline,
   type DecisionResult,
   deliver,
   EVENT_FEATURE_FLAG_EVALUATION,
   type Exposure,
+  ExposurePipeline,
   type ExposureSink,
   type FlagDecision,
   featureFlagEvaluationAttributes,
@@ -13,7 +13,7 @@ import {
   type SkipReason,
   subscribeClient,
 } from '@optimizely-mixpanel/core';
-import { loadDedup, saveDedup } from './session-dedup.js';
+import { SessionDeduplicator } from './session-dedup.js';
 import type { BrowserOptions, BrowserStats, MixpanelBrowser } from './types.js';
 
 const MAX_PENDING = 200;
@@ -23,7 +23,7 @@ type CreateInstance = (...args: unknown[]) => unknown;
 interface Enabled {
   options: BrowserOptions;
   mixpanel: MixpanelBrowser;
-  pipeline: DecisionPipeline;
+  pipeline: ExposurePipeline;
   sink: ExposureSink;
 }
 
@@ -91,14 +91,15 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
   if (!options?.mixpanel || typeof options.mixpanel.track !== 'function') {
     throw new TypeError('enableOptimizelyMixpanel needs the initialised mixpanel-browser instance: { mixpanel }');
   }
-  const pipeline = new DecisionPipeline({
-    eventFormat: options.eventFormat,
-    rollouts: options.rollouts,
-    attributeAllowlist: options.attributeAllowlist,
-    dedup: { windowMs: options.dedupWindowMs, maxEntries: options.dedupMaxEntries ?? 500 },
-    warn: (message) => warnOnce(message, message),
-  });
-  if (pipeline.deduplicator) loadDedup(pipeline.deduplicator);
+  const pipeline = new ExposurePipeline(
+    {
+      eventFormat: options.eventFormat,
+      rollouts: options.rollouts,
+      attributeAllowlist: options.attributeAllowlist,
+      warn: (message) => warnOnce(message, message),
+    },
+    new SessionDeduplicator(options.dedupWindowMs, options.dedupMaxEntries),
+  );
   const enabled: Enabled = {
     options,
     mixpanel: options.mixpanel,
@@ -199,7 +200,6 @@ function send(enabled: Enabled, exposure: Exposure): SkipReason | undefined {
     mixpanel.track(event.event, properties);
   }
   state.stats.exposed++;
-  if (enabled.pipeline.deduplicator) saveDedup(enabled.pipeline.deduplicator);
   return undefined;
 }
 

@@ -3,7 +3,7 @@ export { type DeduplicatorOptions, ExposureDeduplicator } from './dedup.js';
 export { type ExposureHook, type HookProblem, runExposureHook } from './hooks.js';
 export { isValidDistinctId, MIXPANEL_LIMITS } from './limits.js';
 export { type LegacyReader, readLegacyDecision } from './notification.js';
-export { DecisionPipeline } from './pipeline.js';
+export { DecisionPipeline, ExposurePipeline } from './pipeline.js';
 export { TRACE_ID_PROPERTY } from './records.js';
 export {
   ATTR_FEATURE_FLAG_CONTEXT_ID,
@@ -26,6 +26,7 @@ export { type DecisionListener, type NotificationTypes, subscribeClient } from '
 export type {
   ClientConfig,
   DecisionNotification,
+  Deduplicator,
   EventFormat,
   Exposure,
   FlagDecision,

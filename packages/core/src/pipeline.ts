@@ -6,6 +6,7 @@ import { type LegacyReader, readNotification } from './notification.js';
 import { checkAllowlist, isValidName, RecordBuilder } from './records.js';
 import type {
   ClientConfig,
+  Deduplicator,
   EventFormat,
   Exposure,
   FlagDecision,
@@ -28,26 +29,11 @@ const ROLLOUT_MODES: readonly RolloutMode[] = ['event', 'profile', 'off'];
 const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
 
 /**
- * The decision path shared by Node and the browser: one DECISION notification
- * (SDK 5.x or 6.x) in, an {@link Outcome} out: an exposure with its Mixpanel
- * records, or a skip with its reason. Stateful only through its bounded dedup
- * memory. Neither the constructor nor {@link handle} ever throws.
- *
- * By default an experiment rule gives the exposure event and the profile
- * property; a rollout rule (targeted delivery, everyone else) gives the profile
- * property alone (`rollouts: 'event' | 'profile' | 'off'`).
- *
- * @example
- * ```ts
- * const pipeline = new DecisionPipeline({ dedup: { windowMs: 30 * 60_000 } });
- * const clientConfig = new ClientConfigCache(client);
- * notificationCenter.addNotificationListener(DECISION, (n) => {
- *   const { exposure } = pipeline.handle(n, clientConfig.get());
- *   if (exposure) send(exposure.events, exposure.profileUpdate);
- * });
- * ```
+ * The decision path shared by Node and the browser, with its dedup memory
+ * given (or none): {@link DecisionPipeline} gives it the server's table, the
+ * browser a small map, so a page does not ship the table.
  */
-export class DecisionPipeline {
+export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
   private readonly legacy: LegacyReader | undefined;
   private readonly rollouts: RolloutMode;
   private readonly includeRuleless: boolean;
@@ -55,10 +41,11 @@ export class DecisionPipeline {
   private readonly now: () => number;
   private readonly dedupClock: () => number;
   /** The dedup memory, or undefined when dedup is off. */
-  readonly deduplicator: ExposureDeduplicator | undefined;
+  readonly deduplicator: D | undefined;
   private readonly windowMs: number;
 
-  constructor(config: PipelineConfig = {}) {
+  /** `config.dedup` is not read here: the memory is `deduplicator`. */
+  constructor(config: PipelineConfig, deduplicator: D | undefined) {
     const warn = (message: string) => {
       try {
         config.warn?.(message);
@@ -83,7 +70,7 @@ export class DecisionPipeline {
     this.records = new RecordBuilder(format, eventName, prefix, checkAllowlist(config.attributeAllowlist, warn));
     this.now = typeof config.now === 'function' ? config.now : Date.now;
     this.dedupClock = typeof config.dedupClock === 'function' ? config.dedupClock : this.now;
-    this.deduplicator = config.dedup === false ? undefined : new ExposureDeduplicator(config.dedup, this.now());
+    this.deduplicator = deduplicator;
     this.windowMs = this.deduplicator?.windowMs ?? 30 * 60 * 1000;
   }
 
@@ -186,6 +173,33 @@ export class DecisionPipeline {
     if (d.variationId !== undefined) exposure.variationId = d.variationId;
     if (distinctId !== userId) exposure.userId = userId;
     return { exposure, decision: d };
+  }
+}
+
+/**
+ * The decision path shared by Node and the browser: one DECISION notification
+ * (SDK 5.x or 6.x) in, an {@link Outcome} out: an exposure with its Mixpanel
+ * records, or a skip with its reason. Stateful only through its bounded dedup
+ * memory. Neither the constructor nor {@link handle} ever throws.
+ *
+ * By default an experiment rule gives the exposure event and the profile
+ * property; a rollout rule (targeted delivery, everyone else) gives the profile
+ * property alone (`rollouts: 'event' | 'profile' | 'off'`).
+ *
+ * @example
+ * ```ts
+ * const pipeline = new DecisionPipeline({ dedup: { windowMs: 30 * 60_000 } });
+ * const clientConfig = new ClientConfigCache(client);
+ * notificationCenter.addNotificationListener(DECISION, (n) => {
+ *   const { exposure } = pipeline.handle(n, clientConfig.get());
+ *   if (exposure) send(exposure.events, exposure.profileUpdate);
+ * });
+ * ```
+ */
+export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
+  constructor(config: PipelineConfig = {}) {
+    const now = typeof config.now === 'function' ? config.now : Date.now;
+    super(config, config.dedup === false ? undefined : new ExposureDeduplicator(config.dedup, now()));
   }
 }
 

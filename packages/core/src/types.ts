@@ -103,6 +103,23 @@ export interface PipelineConfig {
   warn?: (message: string) => void;
 }
 
+/**
+ * The dedup memory an {@link ExposurePipeline} is given: Node's bounded table
+ * for hundreds of thousands of users, or a page's small map.
+ */
+export interface Deduplicator {
+  /** The window, in ms; also the bucket of `$insert_id`, so both sides of a page derive the same id. */
+  readonly windowMs: number;
+  /**
+   * True when this user got this rule and variation for this flag less than
+   * `windowMs` before `nowMs`; otherwise records it as exported at `nowMs`.
+   * Any change of rule or variation is a new exposure.
+   */
+  seen(userId: string, flagKey: string, ruleKey: string, variationKey: string, nowMs: number): boolean;
+  /** Forgets the user's entry for the flag, so the next decision is exported again. */
+  forget(userId: string, flagKey: string): void;
+}
+
 /** A flag decision read from a notification, complete: its rule kind is resolved. */
 export interface FlagDecision {
   /** The notification's `type` (`flag` for `decide*`). */

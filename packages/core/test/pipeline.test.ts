@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DecisionPipeline, type PipelineConfig, readLegacyDecision } from '../src/index.js';
+import {
+  DecisionPipeline,
+  type Deduplicator,
+  ExposurePipeline,
+  type PipelineConfig,
+  readLegacyDecision,
+} from '../src/index.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 
@@ -495,5 +501,55 @@ describe('DecisionPipeline: dedup and insert ids', () => {
     if (!first) throw new Error('expected an exposure');
     n.forget(first);
     expect(n.handle(flag()).exposure?.insertId).toBe(first.insertId);
+  });
+});
+
+describe('ExposurePipeline: a given dedup memory', () => {
+  /** The smallest memory with the contract's semantics: one entry per (user, flag). */
+  function mapDeduplicator(windowMs: number): Deduplicator & { forgotten: string[] } {
+    const entries = new Map<string, [string, string, number]>();
+    const forgotten: string[] = [];
+    return {
+      windowMs,
+      forgotten,
+      seen(userId, flagKey, ruleKey, variationKey, nowMs) {
+        const key = JSON.stringify([userId, flagKey]);
+        const e = entries.get(key);
+        if (e && e[0] === ruleKey && e[1] === variationKey && nowMs - e[2] < windowMs) return true;
+        entries.set(key, [ruleKey, variationKey, nowMs]);
+        return false;
+      },
+      forget(userId, flagKey) {
+        forgotten.push(`${userId}/${flagKey}`);
+        entries.delete(JSON.stringify([userId, flagKey]));
+      },
+    };
+  }
+
+  it('gives the exposure, time and $insert_id the server table gives', () => {
+    for (const windowMs of [30 * 60_000, 60_000]) {
+      const server = makePipeline({ dedup: { windowMs } }).handle(flag()).exposure;
+      const page = new ExposurePipeline({ now: () => T0 }, mapDeduplicator(windowMs)).handle(flag()).exposure;
+      expect(page).toEqual(server);
+    }
+  });
+
+  it('dedups and forgets through the given memory', () => {
+    const memory = mapDeduplicator(60_000);
+    const n = new ExposurePipeline({ now: () => T0 }, memory);
+    const exposure = n.handle(flag()).exposure;
+    expect(exposure).toBeDefined();
+    expect(n.handle(flag()).skipReason).toBe('duplicate');
+    expect(n.handle(flag({ variationKey: 'control' })).exposure).toBeDefined();
+    expect(n.handle(flag()).exposure).toBeDefined();
+    n.forget(exposure as NonNullable<typeof exposure>);
+    expect(memory.forgotten).toEqual(['user-123/checkout_redesign']);
+    expect(n.handle(flag()).exposure).toBeDefined();
+  });
+
+  it('exports every decision with no memory', () => {
+    const n = new ExposurePipeline({}, undefined);
+    expect(n.handle(flag()).exposure).toBeDefined();
+    expect(n.handle(flag()).exposure).toBeDefined();
   });
 });
