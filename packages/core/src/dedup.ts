@@ -11,15 +11,6 @@ export interface DeduplicatorOptions {
   seed?: number;
 }
 
-/** A persisted entry: `[keyHigh, keyLow, ruleKey, variationKey, exportedAtMs]`. */
-export type DedupEntry = [number, number, string, string, number];
-
-/** The dedup memory as {@link ExposureDeduplicator.snapshot} gives it: keys are hashed with `seed`. */
-export interface DedupSnapshot {
-  seed: number;
-  entries: DedupEntry[];
-}
-
 /**
  * Slots of four int32: the two halves of the 64-bit key hash of (flag, user),
  * the id of the (rule, variation) pair exported last, and when (seconds since
@@ -205,56 +196,6 @@ export class ExposureDeduplicator {
     return this.evictedCount;
   }
 
-  /**
-   * The entries still inside the window, for persisting the memory (a browser
-   * session's sessionStorage) and {@link restore}.
-   */
-  snapshot(nowMs: number = Date.now()): DedupSnapshot {
-    const entries: DedupEntry[] = [];
-    const current = this.current;
-    for (const table of [this.previous, current]) {
-      const slots = table.slots;
-      for (let at = 0; at < slots.length; at += STRIDE) {
-        const pair = slots[at + 2] as number;
-        if (pair === 0) continue;
-        const k1 = slots[at] as number;
-        const k2 = slots[at + 1] as number;
-        if (table !== current && current.find(k1, k2) >= 0) continue; // promoted: the current copy counts
-        const exportedAt = this.originMs + (slots[at + 3] as number) * 1000;
-        if (nowMs - exportedAt >= this.windowMs) continue;
-        const [rule, variation] = this.pairs[pair] as [string, string];
-        entries.push([k1, k2, rule, variation, exportedAt]);
-      }
-    }
-    return { seed: this.seed, entries };
-  }
-
-  /**
-   * Takes entries back from {@link snapshot}. Entries hashed with another seed
-   * can only join an empty memory (which then adopts that seed); malformed
-   * ones are ignored.
-   */
-  restore(snapshot: unknown): void {
-    if (snapshot === null || typeof snapshot !== 'object') return;
-    const { seed, entries } = snapshot as Partial<DedupSnapshot>;
-    if (typeof seed !== 'number' || !Number.isInteger(seed) || !Array.isArray(entries)) return;
-    if (seed !== this.seed) {
-      if (this.size > 0) return;
-      this.seed = seed | 0;
-      this.flags.clear();
-      this.lastFlagKey = undefined;
-    }
-    for (const item of entries as unknown[]) {
-      if (!Array.isArray(item) || item.length !== 5) continue;
-      const [k1, k2, rule, variation, at] = item as unknown[];
-      if (!isInt32(k1) || !isInt32(k2)) continue;
-      if (typeof rule !== 'string' || typeof variation !== 'string' || typeof at !== 'number') continue;
-      const atS = Math.floor((at - this.originMs) / 1000);
-      if (!isInt32(atS)) continue; // not a time this memory can hold
-      this.record(k1, k2, this.pairId(rule, variation), atS);
-    }
-  }
-
   private record(k1: number, k2: number, pair: number, nowS: number): boolean {
     const current = this.current;
     const at = current.find(k1, k2);
@@ -395,10 +336,6 @@ function nextPowerOfTwo(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
   return p;
-}
-
-function isInt32(value: unknown): value is number {
-  return typeof value === 'number' && (value | 0) === value;
 }
 
 function positiveOr(value: number | undefined, fallback: number): number {

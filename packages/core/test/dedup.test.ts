@@ -62,40 +62,6 @@ describe('ExposureDeduplicator', () => {
     expect(d.windowMs).toBe(30 * 60 * 1000);
   });
 
-  it('snapshots the entries inside the window and restores them elsewhere', () => {
-    const a = new ExposureDeduplicator({ windowMs: 60_000 }, 1_000_000);
-    a.seen('u1', 'flag', 'rule', 'on', 1_000_000);
-    a.seen('u2', 'flag', 'rule', 'off', 1_030_000);
-    const snapshot = a.snapshot(1_070_000); // u1 is out of the window by now
-    expect(snapshot.entries).toHaveLength(1);
-    expect(snapshot.entries[0]?.slice(2)).toEqual(['rule', 'off', 1_030_000]);
-    const b = new ExposureDeduplicator({ windowMs: 60_000 }, 2_000_000);
-    b.restore(JSON.parse(JSON.stringify(snapshot)));
-    b.restore({
-      seed: snapshot.seed,
-      entries: [null, ['x'], [1, 2, 'rule', 'on', 'not a time'], [1.5, 2, 'r', 'v', 0]],
-    });
-    b.restore(null);
-    b.restore([['flag', 'u3', 'rule', 'on', 0]]); // an older format: ignored
-    expect(b.size).toBe(1);
-    expect(b.seen('u2', 'flag', 'rule', 'off', 1_080_000)).toBe(true);
-    expect(b.seen('u2', 'flag', 'rule', 'off', 1_091_000)).toBe(false);
-    expect(b.seen('u1', 'flag', 'rule', 'on', 1_091_000)).toBe(false);
-  });
-
-  it('restores entries of another seed only into an empty memory', () => {
-    const a = new ExposureDeduplicator({ seed: 1 }, 0);
-    a.seen('u1', 'flag', 'rule', 'on', 0);
-    const b = new ExposureDeduplicator({ seed: 2 }, 0);
-    b.seen('u2', 'flag', 'rule', 'on', 0);
-    b.restore(a.snapshot(0)); // keys of seed 1 cannot be found with seed 2
-    expect(b.size).toBe(1);
-    const c = new ExposureDeduplicator({ seed: 3 }, 0);
-    c.restore(a.snapshot(0));
-    expect(c.seen('u1', 'flag', 'rule', 'on', 1)).toBe(true);
-    expect(c.seen('u2', 'flag', 'rule', 'on', 1)).toBe(false);
-  });
-
   it('keys users per flag, and flag and user boundaries do not blur', () => {
     const d = new ExposureDeduplicator({}, 0);
     expect(d.seen('bc', 'a', 'r', 'v', 0)).toBe(false);
