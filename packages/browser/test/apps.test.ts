@@ -229,7 +229,8 @@ async function startAppServer(
   const port = await freePort();
   child = spawn(process.execPath, args(port), {
     cwd: apps.dir(app),
-    env: { ...process.env, ...env, PORT: String(port) },
+    // NO_COLOR: a server that colours its banner splits the origin it prints with escape codes.
+    env: { ...process.env, ...env, PORT: String(port), NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

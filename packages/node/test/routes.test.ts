@@ -90,8 +90,11 @@ function traversableByOthers(path: string): boolean {
 
 describe('a read-only spool folder', () => {
   // root writes anywhere: the app then runs as nobody, as services usually do. Where nobody cannot
-  // reach the repository, the folder is made unusable for root too: its parent is a regular file.
-  const asNobody = process.getuid?.() === 0 && traversableByOthers(fileURLToPath(new URL('.', import.meta.url)));
+  // reach the checkout or the node binary, the folder is made unusable for root too: its parent is a regular file.
+  const asNobody =
+    process.getuid?.() === 0 &&
+    traversableByOthers(fileURLToPath(new URL('.', import.meta.url))) &&
+    traversableByOthers(dirname(process.execPath));
   const asOther = asNobody ? { uid: 65534, gid: 65534 } : {};
 
   it('gives one warning; the app runs unchanged and delivers as without a spool', async () => {
