@@ -1,6 +1,7 @@
 export { MixpanelClientTransport, type MixpanelNodeClient } from './client-transport.js';
 export { MixpanelExporter } from './exporter.js';
 export { isLoopbackHost, MIXPANEL_HOSTS, type MixpanelRegion, resolveApiHost } from './hosts.js';
+export { RateLimitedLog } from './rate-limited-log.js';
 export type { RetryOptions } from './retry.js';
 export * as semconv from './semconv.js';
 export type { SpoolDropReason } from './spool.js';

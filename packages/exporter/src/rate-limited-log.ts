@@ -4,15 +4,16 @@ import type { DiagLogger } from '@opentelemetry/api';
 export const LOG_INTERVAL_MS = 10_000;
 
 /**
- * A diag logger that writes each kind of message at most once per 10 s and
- * says how many of that kind it left out since, so a failure storm cannot
- * flood the application's log.
+ * A diag logger that writes each kind of message at most once per interval
+ * (10 s by default) and says how many of that kind it left out since, so a
+ * failure storm cannot flood the application's log. A logger that throws
+ * changes nothing. `log` may be a function, for a logger chosen later.
  */
 export class RateLimitedLog {
   private readonly last = new Map<string, { at: number; suppressed: number }>();
 
   constructor(
-    private readonly log: DiagLogger,
+    private readonly log: DiagLogger | (() => DiagLogger),
     private readonly intervalMs = LOG_INTERVAL_MS,
     private readonly now: () => number = Date.now,
   ) {}
@@ -35,6 +36,11 @@ export class RateLimitedLog {
     const suppressed = entry?.suppressed ?? 0;
     // Kinds are a small fixed set (reasons, statuses): the map stays small.
     this.last.set(kind, { at: now, suppressed: 0 });
-    this.log[level](suppressed > 0 ? `${message} (${suppressed} more like this since the last)` : message);
+    try {
+      const log = typeof this.log === 'function' ? this.log() : this.log;
+      log[level](suppressed > 0 ? `${message} (${suppressed} more like this since the last)` : message);
+    } catch {
+      // A throwing logger changes nothing.
+    }
   }
 }

@@ -1,13 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import {
-  type Attributes,
-  type Counter,
-  type DiagLogger,
-  type Span,
-  SpanKind,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
+import { type Attributes, type Counter, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import {
   ATTR_FEATURE_FLAG_CONTEXT_ID,
   ATTR_MIXPANEL_INSERT_ID,
@@ -24,7 +16,7 @@ import {
   readLegacyDecision,
   type SkipReason,
 } from '@optimizely-mixpanel/core';
-import type { MixpanelExporter } from '@optimizely-mixpanel/exporter';
+import type { MixpanelExporter, RateLimitedLog } from '@optimizely-mixpanel/exporter';
 import { ATTR_OPTIMIZELY_EXPOSURE, ATTR_OPTIMIZELY_SKIP_REASON } from './semconv.js';
 import { recordExperimentContext } from './shared-context.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
@@ -46,32 +38,6 @@ function coarseNow(): number {
     coarseTimer.unref();
   }
   return coarseTime;
-}
-
-/** Repeated warnings at most once per interval per kind, with how many were held back. */
-export class RateLimitedLog {
-  private readonly last = new Map<string, { at: number; suppressed: number }>();
-
-  constructor(
-    private readonly log: () => DiagLogger,
-    private readonly intervalMs = 10_000,
-  ) {}
-
-  warn(kind: string, message: string): void {
-    const now = Date.now();
-    const entry = this.last.get(kind);
-    if (entry && now - entry.at < this.intervalMs) {
-      entry.suppressed++;
-      return;
-    }
-    const held = entry?.suppressed ? ` (${entry.suppressed} more since the last report)` : '';
-    this.last.set(kind, { at: now, suppressed: 0 });
-    try {
-      this.log().warn(message + held);
-    } catch {
-      // A throwing logger changes nothing.
-    }
-  }
 }
 
 /** Counts of what became of decisions, since the instrumentation was created. */

@@ -15,10 +15,10 @@ import {
   safeExecuteInTheMiddle,
 } from '@opentelemetry/instrumentation';
 import { type ClientConfigCache, subscribeClient } from '@optimizely-mixpanel/core';
-import { MixpanelExporter } from '@optimizely-mixpanel/exporter';
+import { MixpanelExporter, RateLimitedLog } from '@optimizely-mixpanel/exporter';
 import { CohortTargeting, cohortConfig } from './cohorts.js';
 import { configFromEnv } from './config.js';
-import { DecisionHandler, type DecisionStats, type HandlerTelemetry, RateLimitedLog } from './decision-handler.js';
+import { DecisionHandler, type DecisionStats, type HandlerTelemetry } from './decision-handler.js';
 import { track } from './lifecycle.js';
 import { METRIC_DECISIONS, METRIC_HOOK_REMOVALS } from './semconv.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
