@@ -5,6 +5,7 @@
  * this package in one process (a preload and a bundled import) share it.
  */
 import { diag } from '@opentelemetry/api';
+import { RateLimitedLog } from '@optimizely-mixpanel/exporter';
 import {
   type ExperimentContextOptions,
   ExperimentContextStore,
@@ -48,8 +49,8 @@ export class ExperimentContext {
   readonly redis: RedisExperimentContext | undefined;
   readonly failures: ContextFailureCounts = { write: {}, lookup: {}, connect: {} };
   private readonly listeners = new Set<ContextFailureListener>();
-  private readonly warnedAt = new Map<string, number>();
-  private readonly suppressed = new Map<string, number>();
+  /** One line per kind of failure per minute, with how many were not reported. */
+  private readonly log = new RateLimitedLog(log, WARN_INTERVAL_MS);
 
   /** @throws TypeError on an invalid option. */
   constructor(config: ExperimentContextConfig = {}) {
@@ -120,17 +121,6 @@ export class ExperimentContext {
         // a listener's failure is its own
       }
     }
-    // One line per kind of failure per minute, with how many were not reported.
-    const kind = `${operation}:${reason}`;
-    const now = Date.now();
-    const last = this.warnedAt.get(kind);
-    if (last !== undefined && now - last < WARN_INTERVAL_MS) {
-      this.suppressed.set(kind, (this.suppressed.get(kind) ?? 0) + 1);
-      return;
-    }
-    const more = this.suppressed.get(kind) ?? 0;
-    this.warnedAt.set(kind, now);
-    this.suppressed.set(kind, 0);
     const what =
       operation === 'lookup'
         ? 'experiment context lookup in Redis failed; the event is sent without it'
@@ -138,7 +128,7 @@ export class ExperimentContext {
           ? 'experiment context not written to Redis'
           : 'Redis connection for the experiment context failed';
     const detail = error instanceof Error ? `: ${error.message}` : '';
-    log.warn(`${what} (${reason}${detail})${more > 0 ? `; ${more} more since the last report` : ''}`);
+    this.log.warn(`${operation}:${reason}`, `${what} (${reason}${detail})`);
   }
 }
 
