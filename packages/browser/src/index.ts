@@ -1,2 +1,11 @@
 export { enableOptimizelyMixpanel, instrumentClient, patchSdk, stats, wrapCreateInstance } from './instrumentation.js';
-export type { BrowserOptions, BrowserStats, IdentityPolicy, MixpanelBrowser, TraceApi } from './types.js';
+export type {
+  ActiveSpan,
+  BrowserOptions,
+  BrowserStats,
+  EvaluationEvents,
+  ExposureHookRunner,
+  IdentityPolicy,
+  MixpanelBrowser,
+  TraceApi,
+} from './types.js';

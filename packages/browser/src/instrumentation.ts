@@ -1,34 +1,22 @@
 import {
-  ATTR_MIXPANEL_INSERT_ID,
   type ClientConfigCache,
-  type DecisionResult,
-  deliver,
-  EVENT_FEATURE_FLAG_EVALUATION,
+  deliverWith,
   type Exposure,
   ExposurePipeline,
-  type ExposureSink,
-  type FlagDecision,
-  featureFlagEvaluationAttributes,
   type HookProblem,
+  type HookRunner,
   type SkipReason,
   subscribeClient,
 } from '@optimizely-mixpanel/core';
-import { SessionDeduplicator } from './session-dedup.js';
-import type { BrowserOptions, BrowserStats, MixpanelBrowser } from './types.js';
-
-const MAX_PENDING = 200;
+import { sessionDedup } from './session-dedup.js';
+import type { BrowserOptions, BrowserStats } from './types.js';
 
 type CreateInstance = (...args: unknown[]) => unknown;
-
-interface Enabled {
-  options: BrowserOptions;
-  mixpanel: MixpanelBrowser;
-  pipeline: ExposurePipeline;
-  sink: ExposureSink;
-}
+type Handler = (notification: unknown, config: ClientConfigCache) => void;
 
 interface State {
-  enabled: Enabled | undefined;
+  /** The enabled integration's handler; undefined before enable and after disable. */
+  handle: Handler | undefined;
   /** Decisions made before enable(): replayed then, so none is lost. */
   pending: Array<[unknown, ClientConfigCache]>;
   clients: WeakSet<object>;
@@ -38,38 +26,29 @@ interface State {
 
 // Shared through globalThis: the bundled re-export and the app's bootstrap may hold separate copies.
 const STATE_KEY = Symbol.for('@optimizely-mixpanel/browser');
-function sharedState(): State {
-  const holder = globalThis as Record<symbol, unknown>;
-  let existing = holder[STATE_KEY] as State | undefined;
-  if (!existing) {
-    existing = {
-      enabled: undefined,
-      pending: [],
-      clients: new WeakSet(),
-      stats: { exposed: 0, skipped: {} },
-      warned: new Set(),
-    };
-    holder[STATE_KEY] = existing;
-  }
-  return existing;
-}
-const state = sharedState();
+const holder = globalThis as Record<symbol, State | undefined>;
+holder[STATE_KEY] ??= {
+  handle: undefined,
+  pending: [],
+  clients: new WeakSet(),
+  stats: { exposed: 0, skipped: {} },
+  warned: new Set(),
+};
+const state = holder[STATE_KEY];
 
 function count(reason: SkipReason): void {
   state.stats.skipped[reason] = (state.stats.skipped[reason] ?? 0) + 1;
 }
 
-function warnOnce(key: string, message: string): void {
-  if (state.warned.has(key)) return;
-  state.warned.add(key);
-  console.warn(`[@optimizely-mixpanel/browser] ${message}`);
+/** Warns once per message; `error`, when given, is appended but not part of what makes it once. */
+export function warnOnce(message: string, ...error: unknown[]): void {
+  if (state.warned.has(message)) return;
+  state.warned.add(message);
+  console.warn(`[@optimizely-mixpanel/browser] ${message}${error.length ? `: ${error[0]}` : ''}`);
 }
 
-function reportHook(problem: HookProblem, error?: unknown): void {
-  warnOnce(
-    `hook-${problem}`,
-    `exposureHook ${problem.replace('_', ' ')}; the exposure is sent as it stands: ${String(error ?? '')}`,
-  );
+function reportHook(problem: HookProblem, ...error: unknown[]): void {
+  warnOnce(`exposureHook ${problem}`, ...error);
 }
 
 /**
@@ -88,25 +67,65 @@ function reportHook(problem: HookProblem, error?: unknown): void {
  * ```
  */
 export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): BrowserStats; disable(): void } {
-  if (!options?.mixpanel || typeof options.mixpanel.track !== 'function') {
-    throw new TypeError('enableOptimizelyMixpanel needs the initialised mixpanel-browser instance: { mixpanel }');
+  const mixpanel = options?.mixpanel;
+  if (typeof mixpanel?.track !== 'function') {
+    throw new TypeError('enableOptimizelyMixpanel needs { mixpanel }');
   }
+  const { trace, evaluationEvents, exposureHook } = options;
   const pipeline = new ExposurePipeline(
     {
       eventFormat: options.eventFormat,
       rollouts: options.rollouts,
-      attributeAllowlist: options.attributeAllowlist,
-      warn: (message) => warnOnce(message, message),
+      warn: warnOnce,
     },
-    new SessionDeduplicator(options.dedupWindowMs, options.dedupMaxEntries),
+    sessionDedup(options.dedupWindowMs, options.dedupMaxEntries),
+    options.attributes,
   );
-  const enabled: Enabled = {
-    options,
-    mixpanel: options.mixpanel,
-    pipeline,
-    sink: { send: (e) => send(enabled, e) },
+  // Called through `run`: a bare function, not made by exposureHook(), fails (counted as `error`), unsent.
+  const runHook: HookRunner | undefined = exposureHook && ((...args) => exposureHook.run(...args));
+
+  /** Complete exposures go to mixpanel-browser. */
+  const send = (exposure: Exposure): SkipReason | undefined => {
+    const distinctId = exposure.distinctId;
+    // Mixpanel's distinct_id becomes the Optimizely user id, or the exposure is refused, per `identity`.
+    if (mixpanel.get_distinct_id() !== distinctId) {
+      if ((options.identity ?? 'identify') !== 'identify') {
+        pipeline.forget(exposure);
+        warnOnce("Optimizely user id differs from Mixpanel's distinct_id, exposure skipped (identity: 'warn')");
+        return 'identity_mismatch';
+      }
+      mixpanel.identify(distinctId);
+    }
+    const property = { [exposure.profileProperty.name]: exposure.profileProperty.value };
+    // Super property first, so the exposure event and every later one carry the context.
+    if (options.superProperties !== false) mixpanel.register(property);
+    mixpanel.people.set(property);
+    for (const event of exposure.events) {
+      // mixpanel-browser adds distinct_id and the token itself. time and $insert_id are core's: a server
+      // that rendered the page derived the same ones for this decision, so Mixpanel keeps one of the two.
+      const { distinct_id: _id, ...properties } = event.properties;
+      mixpanel.track(event.event, properties);
+    }
+    state.stats.exposed++;
+    return undefined;
   };
-  state.enabled = enabled;
+
+  /** Runs inside decide(): never throws. */
+  const handle: Handler = (notification, clientConfig) => {
+    try {
+      if (mixpanel.has_opted_out_tracking?.() === true) return count('opted_out');
+      const config = clientConfig.get();
+      const active = trace?.getActiveSpan();
+      const span = active?.isRecording() ? active : undefined;
+      const outcome = pipeline.handle(notification, config, options.traceIds !== false ? span : undefined);
+      const result = deliverWith(outcome, { send }, runHook, count, reportHook);
+      if (span && outcome.decision) evaluationEvents?.(span, outcome, result, config);
+    } catch (error) {
+      count('error');
+      warnOnce('a decision was not sent', error);
+    }
+  };
+  state.handle = handle;
 
   const sdk = options.sdk ?? (globalThis as { optimizelySdk?: { createInstance?: unknown } }).optimizelySdk;
   if (sdk) patchSdk(sdk);
@@ -115,7 +134,7 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
   return {
     stats,
     disable: () => {
-      state.enabled = undefined;
+      state.handle = undefined;
     },
   };
 }
@@ -123,8 +142,8 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
 /** Wraps `createInstance` of an SDK module object in place (the UMD global); idempotent. */
 export function patchSdk(sdk: { createInstance?: unknown }): void {
   const original = sdk.createInstance as (CreateInstance & { __optimizelyMixpanel?: boolean }) | undefined;
-  if (typeof original !== 'function' || original.__optimizelyMixpanel) return;
-  sdk.createInstance = wrapCreateInstance(original);
+  if (typeof original === 'function' && !original.__optimizelyMixpanel)
+    sdk.createInstance = wrapCreateInstance(original);
 }
 
 /** A `createInstance` that adds the DECISION listener before the client is returned. */
@@ -134,8 +153,7 @@ export function wrapCreateInstance(original: CreateInstance): CreateInstance {
     if (client) instrumentClient(client);
     return client;
   };
-  Object.defineProperty(wrapped, '__optimizelyMixpanel', { value: true });
-  return wrapped;
+  return Object.defineProperty(wrapped, '__optimizelyMixpanel', { value: true });
 }
 
 /**
@@ -145,7 +163,7 @@ export function wrapCreateInstance(original: CreateInstance): CreateInstance {
 export function instrumentClient(client: unknown): boolean {
   try {
     return subscribeClient(client, onDecision, state.clients, undefined, (error) =>
-      warnOnce('config', `getOptimizelyConfig() threw; rule kinds come from rule keys alone: ${String(error)}`),
+      warnOnce('getOptimizelyConfig() threw', error),
     );
   } catch {
     return false;
@@ -153,83 +171,9 @@ export function instrumentClient(client: unknown): boolean {
 }
 
 function onDecision(notification: unknown, config: ClientConfigCache): void {
-  if (state.enabled) handle(notification, config);
-  else if (state.pending.length < MAX_PENDING) state.pending.push([notification, config]);
+  if (state.handle) state.handle(notification, config);
+  else if (state.pending.length < 200) state.pending.push([notification, config]);
   else count('dropped_before_enable');
-}
-
-/** Runs inside decide(): never throws. */
-function handle(notification: unknown, clientConfig: ClientConfigCache): void {
-  const enabled = state.enabled;
-  if (!enabled) return;
-  try {
-    const { mixpanel, options, pipeline } = enabled;
-    if (mixpanel.has_opted_out_tracking?.() === true) {
-      count('opted_out');
-      return;
-    }
-    const config = clientConfig.get();
-    const active = options.trace?.getActiveSpan();
-    const span = active?.isRecording() ? active : undefined;
-    const outcome = pipeline.handle(notification, config, options.traceIds !== false ? span : undefined);
-    const result = deliver(outcome, enabled.sink, options.exposureHook, count, reportHook);
-    if (span && outcome.decision) {
-      recordEvaluation(span, outcome.decision, result, config?.environmentKey, config?.revision, outcome.exposure);
-    }
-  } catch (error) {
-    count('error');
-    warnOnce('handle', `a decision could not be sent to Mixpanel: ${String(error)}`);
-  }
-}
-
-/** The browser sink: complete exposures go to mixpanel-browser. */
-function send(enabled: Enabled, exposure: Exposure): SkipReason | undefined {
-  const { mixpanel, options } = enabled;
-  if (!alignIdentity(enabled, exposure)) {
-    enabled.pipeline.forget(exposure);
-    return 'identity_mismatch';
-  }
-  const property = { [exposure.profileProperty.name]: exposure.profileProperty.value };
-  // Super property first, so the exposure event and every later one carry the context.
-  if (options.superProperties !== false) mixpanel.register(property);
-  mixpanel.people.set(property);
-  for (const event of exposure.events) {
-    // mixpanel-browser adds distinct_id and the token itself. time and $insert_id are core's: a server
-    // that rendered the page derived the same ones for this decision, so Mixpanel keeps one of the two.
-    const { distinct_id: _id, ...properties } = event.properties;
-    mixpanel.track(event.event, properties);
-  }
-  state.stats.exposed++;
-  return undefined;
-}
-
-/** Makes Mixpanel's distinct_id the Optimizely user id, or refuses, per the identity policy. */
-function alignIdentity(enabled: Enabled, exposure: Exposure): boolean {
-  const current = enabled.mixpanel.get_distinct_id();
-  if (current === exposure.distinctId) return true;
-  if ((enabled.options.identity ?? 'identify') === 'identify') {
-    enabled.mixpanel.identify(exposure.distinctId);
-    return true;
-  }
-  warnOnce(
-    'identity',
-    `Optimizely user id differs from Mixpanel's distinct_id: exposures are skipped (identity: 'warn'). ` +
-      "Use mixpanel.get_distinct_id() as the Optimizely user id, call mixpanel.identify(), or set identity: 'identify'.",
-  );
-  return false;
-}
-
-function recordEvaluation(
-  span: { addEvent(name: string, attributes?: Record<string, string | number | boolean>): unknown },
-  decision: FlagDecision,
-  result: DecisionResult,
-  setId: string | undefined,
-  version: string | undefined,
-  exposure: Exposure | undefined,
-) {
-  const attributes = featureFlagEvaluationAttributes(decision, result, setId, version);
-  if (exposure?.insertId && exposure.events.length > 0) attributes[ATTR_MIXPANEL_INSERT_ID] = exposure.insertId;
-  span.addEvent(EVENT_FEATURE_FLAG_EVALUATION, attributes);
 }
 
 /** Counts since the page loaded. */

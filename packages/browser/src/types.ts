@@ -1,4 +1,12 @@
-import type { EventFormat, ExposureHook, RolloutMode } from '@optimizely-mixpanel/core';
+import type {
+  AttributePicker,
+  ClientConfig,
+  DecisionResult,
+  EventFormat,
+  HookRunner,
+  Outcome,
+  RolloutMode,
+} from '@optimizely-mixpanel/core';
 
 /** The part of a `mixpanel-browser` instance the integration uses. */
 export interface MixpanelBrowser {
@@ -10,16 +18,28 @@ export interface MixpanelBrowser {
   people: { set(properties: Record<string, unknown>): unknown };
 }
 
-/** The part of `@opentelemetry/api`'s `trace` the integration uses (pass `trace` to enable span events). */
-export interface TraceApi {
-  getActiveSpan():
-    | {
-        isRecording(): boolean;
-        spanContext(): { traceId: string };
-        addEvent(name: string, attributes?: Record<string, string | number | boolean>): unknown;
-      }
-    | undefined;
+/** The part of an OpenTelemetry span the integration uses. */
+export interface ActiveSpan {
+  isRecording(): boolean;
+  spanContext(): { traceId: string };
+  addEvent(name: string, attributes?: Record<string, string | number | boolean>): unknown;
 }
+
+/** The part of `@opentelemetry/api`'s `trace` the integration uses. */
+export interface TraceApi {
+  getActiveSpan(): ActiveSpan | undefined;
+}
+
+/**
+ * Records one decision on the recording span active in `decide()`: what
+ * `evaluationEvents` from `@optimizely-mixpanel/browser/trace` does.
+ */
+export type EvaluationEvents = (
+  span: ActiveSpan,
+  outcome: Outcome,
+  result: DecisionResult,
+  config: ClientConfig | undefined,
+) => void;
 
 /**
  * What to do when the Optimizely user id is not Mixpanel's current `distinct_id`:
@@ -27,6 +47,11 @@ export interface TraceApi {
  * `warn` once and skip such exposures (counted as `identity_mismatch`).
  */
 export type IdentityPolicy = 'identify' | 'warn';
+
+/** An exposure hook with the checks of what it leaves: made by `exposureHook()` of `@optimizely-mixpanel/browser/hook`. */
+export interface ExposureHookRunner {
+  run: HookRunner;
+}
 
 /** Options of {@link enableOptimizelyMixpanel}. */
 export interface BrowserOptions {
@@ -50,16 +75,31 @@ export interface BrowserOptions {
    * profile and super property, no exposure event), `event` (as experiments) or `off`.
    */
   rollouts?: RolloutMode;
-  /** SDK attributes copied onto the exposure event. Default none. */
-  attributeAllowlist?: string[];
+  /**
+   * SDK user attributes copied onto the exposure event: `allowAttributes([...names])`
+   * from `@optimizely-mixpanel/browser/attributes`. Default none.
+   */
+  attributes?: AttributePicker | undefined;
   /** Register `[Optimizely] <flagKey>` as a super property on later events. Default true. */
   superProperties?: boolean;
-  /** `trace` from `@opentelemetry/api`: adds `feature_flag.evaluation` events to the active span. */
+  /**
+   * `trace` from `@opentelemetry/api`: exposure events carry `trace_id`, the trace
+   * id of the recording span active in `decide()` (unless `traceIds` is false).
+   */
   trace?: TraceApi;
-  /** With `trace`, exposure events carry `trace_id` of the recording span active in `decide()`. Default true. */
+  /** With `trace`, exposure events carry `trace_id`. Default true. */
   traceIds?: boolean;
-  /** Called with each exposure before it is sent (synchronously); return `false` to drop it. */
-  exposureHook?: ExposureHook;
+  /**
+   * With `trace`, adds a `feature_flag.evaluation` event per decision to the span
+   * active in `decide()`: pass `evaluationEvents` from
+   * `@optimizely-mixpanel/browser/trace` (kept apart so pages without it do not ship it).
+   */
+  evaluationEvents?: EvaluationEvents;
+  /**
+   * Called with each exposure before it is sent (synchronously); return `false` to drop it:
+   * `exposureHook(fn)` from `@optimizely-mixpanel/browser/hook`.
+   */
+  exposureHook?: ExposureHookRunner | undefined;
 }
 
 /** Counts since enable: exposures sent and decisions skipped by reason. */

@@ -17,43 +17,39 @@ const RETRY_AFTER = 1000;
  * alone) and is asked again only every thousand decisions.
  */
 export class ClientConfigCache {
-  private cached: ClientConfig | undefined;
-  private failures = 0;
-  private skipReads = 0;
+  // Private names: a bundler's minifier shortens them, which it cannot do for properties.
+  #client: { getOptimizelyConfig?: () => unknown };
+  #onError: ((error: unknown) => void) | undefined;
+  #cached: ClientConfig | undefined;
+  #skipReads = 0;
 
   /** @param onError told of each failed read (the caller rate-limits its warning). */
-  constructor(
-    private readonly client: { getOptimizelyConfig?: () => unknown },
-    private readonly onError?: (error: unknown) => void,
-  ) {}
+  constructor(client: { getOptimizelyConfig?: () => unknown }, onError?: (error: unknown) => void) {
+    this.#client = client;
+    this.#onError = onError;
+  }
 
   /** Forgets the cached config; the next decision reads the new datafile's. */
   invalidate(): void {
-    this.cached = undefined;
-    this.skipReads = 0;
-  }
-
-  /** Reads of `getOptimizelyConfig` that threw, since creation. */
-  get errors(): number {
-    return this.failures;
+    this.#cached = undefined;
+    this.#skipReads = 0;
   }
 
   get(): ClientConfig | undefined {
-    if (this.cached) return this.cached;
-    if (this.skipReads > 0) {
-      this.skipReads--;
+    if (this.#cached) return this.#cached;
+    if (this.#skipReads > 0) {
+      this.#skipReads--;
       return undefined;
     }
     try {
-      const config = this.client.getOptimizelyConfig?.() as OptimizelyConfigLike | null | undefined;
+      const config = this.#client.getOptimizelyConfig?.() as OptimizelyConfigLike | null | undefined;
       if (!config) return undefined; // not ready yet: read again on the next decision
-      this.cached = build(config);
-      return this.cached;
+      this.#cached = build(config);
+      return this.#cached;
     } catch (error) {
-      this.failures++;
-      this.skipReads = RETRY_AFTER;
+      this.#skipReads = RETRY_AFTER;
       try {
-        this.onError?.(error);
+        this.#onError?.(error);
       } catch {
         // Runs inside decide(): a throwing reporter changes nothing.
       }

@@ -15,6 +15,10 @@ let h4 = 0;
  */
 export function hash128(parts: readonly string[], seed = 0): Hash128 {
   lanes(parts, parts.length, seed);
+  return result();
+}
+
+function result(): Hash128 {
   return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
 }
 
@@ -41,15 +45,7 @@ function lanes(parts: readonly string[], count: number, seed: number): void {
     c = d ^ Math.imul(c ^ k, 951274213);
     d = a ^ Math.imul(d ^ k, 2716044179);
   }
-  a = Math.imul(c ^ (a >>> 18), 597399067);
-  b = Math.imul(d ^ (b >>> 22), 2869860233);
-  c = Math.imul(a ^ (c >>> 17), 951274213);
-  d = Math.imul(b ^ (d >>> 19), 2716044179);
-  a ^= b ^ c ^ d;
-  h1 = a;
-  h2 = b ^ a;
-  h3 = c ^ a;
-  h4 = d ^ a;
+  avalanche(a, b, c, d);
 }
 
 // Number#toString(16) is slow in V8; a byte table is several times faster.
@@ -75,16 +71,22 @@ export function toHex(h: Hash128): string {
  */
 export function rehash(h: Hash128, n: number): Hash128 {
   mix(h[0], h[1], h[2], h[3], n);
-  return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
+  return result();
 }
 
 function mix(x1: number, x2: number, x3: number, x4: number, n: number): void {
   const k = n | 0;
   const hi = Math.floor(n / 0x100000000) | 0;
-  let a = Math.imul(x1 ^ k, 597399067);
-  let b = Math.imul(x2 ^ hi, 2869860233);
-  let c = Math.imul(x3 ^ k, 951274213);
-  let d = Math.imul(x4 ^ hi, 2716044179);
+  avalanche(
+    Math.imul(x1 ^ k, 597399067),
+    Math.imul(x2 ^ hi, 2869860233),
+    Math.imul(x3 ^ k, 951274213),
+    Math.imul(x4 ^ hi, 2716044179),
+  );
+}
+
+/** The final round of both: each lane mixed with another, then all into each; leaves h1..h4. */
+function avalanche(a: number, b: number, c: number, d: number): void {
   a = Math.imul(c ^ (a >>> 18), 597399067);
   b = Math.imul(d ^ (b >>> 22), 2869860233);
   c = Math.imul(a ^ (c >>> 17), 951274213);

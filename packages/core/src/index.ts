@@ -4,7 +4,7 @@ export { type ExposureHook, type HookProblem, runExposureHook } from './hooks.js
 export { isValidDistinctId, MIXPANEL_LIMITS } from './limits.js';
 export { type LegacyReader, readLegacyDecision } from './notification.js';
 export { DecisionPipeline, ExposurePipeline } from './pipeline.js';
-export { TRACE_ID_PROPERTY } from './records.js';
+export { type AttributePicker, attributePicker, TRACE_ID_PROPERTY } from './records.js';
 export {
   ATTR_FEATURE_FLAG_CONTEXT_ID,
   ATTR_FEATURE_FLAG_KEY,
@@ -21,7 +21,7 @@ export {
   featureFlagEvaluationAttributes,
   PROVIDER_NAME,
 } from './semconv.js';
-export { type DecisionResult, deliver, type ExposureSink } from './sink.js';
+export { type DecisionResult, deliver, deliverWith, type ExposureSink, type HookRunner } from './sink.js';
 export { type DecisionListener, type NotificationTypes, subscribeClient } from './subscribe.js';
 export type {
   ClientConfig,

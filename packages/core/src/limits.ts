@@ -17,26 +17,12 @@ export const MIXPANEL_LIMITS = {
  * Ids Mixpanel's `/import` rejects as placeholders (compared trimmed and lower-cased).
  * Sending exposures for them would merge unrelated users into one profile.
  */
-const PLACEHOLDER_IDS = new Set([
-  '',
-  '0',
-  '-1',
-  'anon',
-  'anonymous',
-  'n/a',
-  'nil',
-  '<nil>',
-  'none',
-  'null',
-  'undefined',
-  'unknown',
-  'true',
-  'false',
-  '[]',
-  '{}',
-  'lmy47d',
-  '00000000-0000-0000-0000-000000000000',
-]);
+// The leading space makes the empty string the first.
+const PLACEHOLDER_IDS = new Set(
+  ' 0 -1 anon anonymous n/a nil <nil> none null undefined unknown true false [] {} lmy47d 00000000-0000-0000-0000-000000000000'.split(
+    ' ',
+  ),
+);
 
 // A cheap first look: most strings have neither NUL nor any surrogate.
 const SUSPECT = /[\0\uD800-\uDFFF]/;
@@ -63,7 +49,8 @@ export function repairUtf16(s: string): string {
 export function isValidDistinctId(id: unknown): id is string {
   if (typeof id !== 'string') return false;
   const n = id.length;
-  if (n === 0 || !fitsUtf8(id) || !isWellFormed(id)) return false;
+  // truncateUtf8 returns the id itself when it fits in 255 UTF-8 bytes.
+  if (n === 0 || n > MAX || truncateUtf8(id) !== id || !isWellFormed(id)) return false;
   // Runs inside every decide(): a real id of 10+ characters with no blank at either end is
   // decided without allocating (placeholders are at most 9 characters, or the zero UUID).
   if (n > 9 && n !== 36 && id.charCodeAt(0) > 32 && id.charCodeAt(n - 1) > 32) return true;
@@ -72,19 +59,6 @@ export function isValidDistinctId(id: unknown): id is string {
 
 let encoder: { encodeInto(s: string, into: Uint8Array): { read?: number } } | undefined;
 let buffer: Uint8Array | undefined;
-
-/** True when `s` is at most 255 bytes once UTF-8 encoded. Runs in every decide(): allocates nothing. */
-function fitsUtf8(s: string): boolean {
-  // Every UTF-16 code unit encodes to at most 3 UTF-8 bytes.
-  if (s.length * 3 <= MAX) return true;
-  if (s.length > MAX) return false;
-  let bytes = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3; // a pair: 2 + 2
-  }
-  return bytes <= MAX;
-}
 
 /**
  * Truncates a well-formed `s` to at most 255 UTF-8 bytes without splitting a

@@ -3,7 +3,7 @@ import { hash128, rehash, toHex } from './hash.js';
 import { readIdentity } from './identity.js';
 import { isValidDistinctId, propertyValue } from './limits.js';
 import { type LegacyReader, readNotification } from './notification.js';
-import { checkAllowlist, isValidName, RecordBuilder } from './records.js';
+import { type AttributePicker, attributePicker, isValidName, RecordBuilder } from './records.js';
 import type {
   ClientConfig,
   Deduplicator,
@@ -44,32 +44,26 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
   readonly deduplicator: D | undefined;
   private readonly windowMs: number;
 
-  /** `config.dedup` is not read here: the memory is `deduplicator`. */
-  constructor(config: PipelineConfig, deduplicator: D | undefined) {
-    const warn = (message: string) => {
-      try {
-        config.warn?.(message);
-      } catch {
-        // A throwing logger changes nothing.
-      }
-    };
+  /**
+   * Checks `eventFormat` and `rollouts` (warning by name, defaults applying); the
+   * other options are taken as given, as {@link DecisionPipeline} checks them.
+   * `config.dedup` and `config.attributeAllowlist` are not read here: the
+   * memory is `deduplicator`, the allowlist `attributes` (from {@link attributePicker}).
+   */
+  constructor(config: PipelineConfig, deduplicator: D | undefined, attributes?: AttributePicker) {
+    const warn = warner(config);
     const format = oneOf('eventFormat', config.eventFormat, EVENT_FORMATS, 'experiment_viewed', warn);
     this.rollouts = oneOf('rollouts', config.rollouts, ROLLOUT_MODES, 'profile', warn);
-    let eventName = config.eventName ?? 'Experiment Viewed';
-    if (!isValidName(eventName)) {
-      warn(invalid('eventName'));
-      eventName = 'Experiment Viewed';
-    }
-    let prefix = config.profilePropertyPrefix ?? '[Optimizely] ';
-    if (prefix !== '' && !isValidName(prefix)) {
-      warn(invalid('profilePropertyPrefix'));
-      prefix = '[Optimizely] ';
-    }
-    this.legacy = typeof config.legacy === 'function' ? config.legacy : undefined;
+    this.legacy = config.legacy;
     this.includeRuleless = config.includeRulelessDecisions === true;
-    this.records = new RecordBuilder(format, eventName, prefix, checkAllowlist(config.attributeAllowlist, warn));
-    this.now = typeof config.now === 'function' ? config.now : Date.now;
-    this.dedupClock = typeof config.dedupClock === 'function' ? config.dedupClock : this.now;
+    this.records = new RecordBuilder(
+      format,
+      config.eventName ?? 'Experiment Viewed',
+      config.profilePropertyPrefix ?? '[Optimizely] ',
+      attributes,
+    );
+    this.now = config.now ?? Date.now;
+    this.dedupClock = config.dedupClock ?? this.now;
     this.deduplicator = deduplicator;
     this.windowMs = this.deduplicator?.windowMs ?? 30 * 60 * 1000;
   }
@@ -198,9 +192,41 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
  */
 export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
   constructor(config: PipelineConfig = {}) {
-    const now = typeof config.now === 'function' ? config.now : Date.now;
-    super(config, config.dedup === false ? undefined : new ExposureDeduplicator(config.dedup, now()));
+    const warn = warner(config);
+    const fn = <T>(value: T) => (typeof value === 'function' ? value : undefined);
+    const now = fn(config.now) ?? Date.now;
+    let eventName = config.eventName;
+    if (eventName != null && !isValidName(eventName)) {
+      warn(invalid('eventName'));
+      eventName = undefined;
+    }
+    let prefix = config.profilePropertyPrefix;
+    if (prefix != null && prefix !== '' && !isValidName(prefix)) {
+      warn(invalid('profilePropertyPrefix'));
+      prefix = undefined;
+    }
+    super(
+      {
+        ...config,
+        eventName,
+        profilePropertyPrefix: prefix,
+        legacy: fn(config.legacy),
+        now,
+        dedupClock: fn(config.dedupClock),
+      },
+      config.dedup === false ? undefined : new ExposureDeduplicator(config.dedup, now()),
+      attributePicker(config.attributeAllowlist, warn),
+    );
   }
+}
+
+/** `config.warn`, contained: a throwing logger changes nothing. */
+function warner(config: PipelineConfig): (message: string) => void {
+  return (message) => {
+    try {
+      config.warn?.(message);
+    } catch {}
+  };
 }
 
 function oneOf<T extends string>(

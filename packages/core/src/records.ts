@@ -53,7 +53,7 @@ export class RecordBuilder {
   private readonly format: EventFormat;
   private readonly eventName: string;
   private readonly prefix: string;
-  private readonly allowlist: readonly string[];
+  private readonly pickAttributes: AttributePicker | undefined;
   /** Profile property names by flag key (null: the key cannot be a property name). */
   private readonly names = new Map<string, string | null>();
   /**
@@ -67,11 +67,11 @@ export class RecordBuilder {
   private readonly profileSets = new Map<string, Map<string, Record<string, string>>>();
   private profileSetCount = 0;
 
-  constructor(format: EventFormat, eventName: string, prefix: string, allowlist: readonly string[]) {
+  constructor(format: EventFormat, eventName: string, prefix: string, pickAttributes: AttributePicker | undefined) {
     this.format = format;
     this.eventName = eventName;
     this.prefix = prefix;
-    this.allowlist = allowlist;
+    this.pickAttributes = pickAttributes;
   }
 
   /**
@@ -94,7 +94,7 @@ export class RecordBuilder {
     const flag = this.value(d.flagKey);
     const variation = this.value(input.variationKey);
     const rule = this.value(input.ruleKey);
-    const attributes = this.allowlist.length > 0 ? this.pick(input.attributes) : undefined;
+    const attributes = this.pickAttributes?.(input.attributes);
     const events: MixpanelEvent[] = [];
     if (this.format !== 'experiment_started') {
       const properties: MixpanelEvent['properties'] = {
@@ -160,23 +160,6 @@ export class RecordBuilder {
   private value(s: string): string {
     return cached(this.values, '', s);
   }
-
-  private pick(source: unknown): Record<string, PropertyValue> | undefined {
-    if (source === null || typeof source !== 'object') return undefined;
-    let picked: Record<string, PropertyValue> | undefined;
-    for (const name of this.allowlist) {
-      if (!Object.hasOwn(source, name)) continue;
-      const value = (source as Record<string, unknown>)[name];
-      let safe: PropertyValue | undefined;
-      if (typeof value === 'string') safe = propertyValue(value);
-      else if (typeof value === 'boolean') safe = value;
-      else if (typeof value === 'number' && Number.isFinite(value)) safe = value;
-      if (safe === undefined) continue;
-      picked ??= {};
-      picked[name] = safe;
-    }
-    return picked;
-  }
 }
 
 function addIdentity(properties: MixpanelEvent['properties'], identity: MixpanelIdentity): void {
@@ -200,9 +183,16 @@ export function isValidName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= 255 && isWellFormed(value);
 }
 
-/** The allowlisted attribute names that can be event properties; the others are reported through `warn`. */
-export function checkAllowlist(list: unknown, warn: (message: string) => void): readonly string[] {
-  if (list === undefined) return [];
+/** Picks the allowlisted SDK user attributes that can be event property values. */
+export type AttributePicker = (attributes: unknown) => Record<string, PropertyValue> | undefined;
+
+/**
+ * The picker of the allowlisted attribute names that can be event properties,
+ * or undefined when there are none; the other names are reported through `warn`.
+ * Kept apart from the pipeline, so that bundles without an allowlist leave it out.
+ */
+export function attributePicker(list: unknown, warn: (message: string) => void): AttributePicker | undefined {
+  if (list === undefined) return undefined;
   // Mixpanel takes 255 properties per event; ours come first.
   const max = 255 - RESERVED_PROPERTIES.size;
   const names: string[] = [];
@@ -211,5 +201,21 @@ export function checkAllowlist(list: unknown, warn: (message: string) => void): 
       warn('attributeAllowlist holds an invalid, reserved or extra name: it is ignored');
     } else names.push(name);
   }
-  return names;
+  if (names.length === 0) return undefined;
+  return (source) => {
+    if (source === null || typeof source !== 'object') return undefined;
+    let picked: Record<string, PropertyValue> | undefined;
+    for (const name of names) {
+      if (!Object.hasOwn(source, name)) continue;
+      const value = (source as Record<string, unknown>)[name];
+      let safe: PropertyValue | undefined;
+      if (typeof value === 'string') safe = propertyValue(value);
+      else if (typeof value === 'boolean') safe = value;
+      else if (typeof value === 'number' && Number.isFinite(value)) safe = value;
+      if (safe === undefined) continue;
+      picked ??= {};
+      picked[name] = safe;
+    }
+    return picked;
+  };
 }

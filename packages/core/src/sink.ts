@@ -16,6 +16,17 @@ export interface ExposureSink {
 export type DecisionResult = 'exported' | SkipReason;
 
 /**
+ * Runs an exposure hook and checks what it left, as {@link runExposureHook}
+ * does: returns whether anything is left to send.
+ */
+export type HookRunner = (
+  exposure: Exposure,
+  decision: FlagDecision,
+  count: (reason: SkipReason) => void,
+  report: (problem: HookProblem, error?: unknown) => void,
+) => boolean;
+
+/**
  * Finishes a decision the pipeline handled: runs the exposure hook, hands what
  * is left to the sink, and reports every skip through `count`: once per
  * decision not exported, and once (with `removal` true) when the hook removed
@@ -28,15 +39,28 @@ export function deliver(
   count: (reason: SkipReason, removal?: boolean) => void,
   report: (problem: HookProblem, error?: unknown) => void,
 ): DecisionResult {
+  return deliverWith(outcome, sink, hook && ((e, d, c, r) => runExposureHook(hook, e, d, c, r)), count, report);
+}
+
+/**
+ * {@link deliver} with the hook given as its runner: a bundle that has no hook
+ * leaves the hook's checks out.
+ */
+export function deliverWith(
+  outcome: Outcome,
+  sink: ExposureSink,
+  runHook: HookRunner | undefined,
+  count: (reason: SkipReason, removal?: boolean) => void,
+  report: (problem: HookProblem, error?: unknown) => void,
+): DecisionResult {
   const { exposure, decision } = outcome;
   if (!exposure) {
     count(outcome.skipReason);
     return outcome.skipReason;
   }
   let removed: SkipReason | undefined;
-  if (hook) {
-    const keep = runExposureHook(
-      hook,
+  if (runHook) {
+    const keep = runHook(
       exposure,
       decision,
       (reason) => {

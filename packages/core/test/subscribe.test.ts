@@ -74,7 +74,7 @@ describe('ClientConfigCache', () => {
     fail = true;
     for (let i = 0; i < 500; i++) expect(cache.get()).toBeUndefined();
     // A throwing client is asked again only after a thousand decisions, not on every one.
-    expect([reads, errors.length, cache.errors]).toEqual([2, 1, 1]);
+    expect([reads, errors.length]).toEqual([2, 1]);
     fail = false;
     for (let i = 0; i < 600; i++) cache.get();
     expect(cache.get()?.environmentKey).toBe('production');
