@@ -6,7 +6,7 @@ import {
   type HookProblem,
   type HookRunner,
   type SkipReason,
-  subscribeClient,
+  subscribeWith,
 } from '@optimizely-mixpanel/core';
 import { sessionDedup } from './session-dedup.js';
 import type { BrowserOptions, BrowserStats } from './types.js';
@@ -162,7 +162,7 @@ export function wrapCreateInstance(original: CreateInstance): CreateInstance {
  */
 export function instrumentClient(client: unknown): boolean {
   try {
-    return subscribeClient(client, onDecision, state.clients, undefined, (error) =>
+    return subscribeWith(client, onDecision, state.clients, undefined, (error) =>
       warnOnce('getOptimizelyConfig() threw', error),
     );
   } catch {

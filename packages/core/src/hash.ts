@@ -60,6 +60,16 @@ function hex32(n: number): string {
   );
 }
 
+/**
+ * `toHex(rehash(hash128(parts), n))` without the intermediate arrays: the
+ * `$insert_id` of a decision's parts in window bucket `n`.
+ */
+export function insertIdOf(parts: readonly string[], n: number): string {
+  lanes(parts, parts.length, 0);
+  mix(h1, h2, h3, h4, n);
+  return hex32(h1) + hex32(h2) + hex32(h3) + hex32(h4);
+}
+
 /** A hash as 32 lowercase hex characters (a valid Mixpanel `$insert_id`). */
 export function toHex(h: Hash128): string {
   return hex32(h[0]) + hex32(h[1]) + hex32(h[2]) + hex32(h[3]);

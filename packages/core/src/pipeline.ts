@@ -1,9 +1,15 @@
 import { ExposureDeduplicator } from './dedup.js';
-import { hash128, rehash, toHex } from './hash.js';
+import { insertIdOf } from './hash.js';
 import { readIdentity } from './identity.js';
 import { isValidDistinctId, propertyValue } from './limits.js';
 import { type LegacyReader, readNotification } from './notification.js';
-import { type AttributePicker, attributePicker, isValidName, RecordBuilder } from './records.js';
+import {
+  type AttributePicker,
+  attributePicker,
+  isValidName,
+  RecordBuilder,
+  RememberingRecordBuilder,
+} from './records.js';
 import type {
   ClientConfig,
   Deduplicator,
@@ -49,14 +55,20 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
    * other options are taken as given, as {@link DecisionPipeline} checks them.
    * `config.dedup` and `config.attributeAllowlist` are not read here: the
    * memory is `deduplicator`, the allowlist `attributes` (from {@link attributePicker}).
+   * `Records` builds the Mixpanel records: {@link DecisionPipeline} gives the remembering one.
    */
-  constructor(config: PipelineConfig, deduplicator: D | undefined, attributes?: AttributePicker) {
+  constructor(
+    config: PipelineConfig,
+    deduplicator: D | undefined,
+    attributes?: AttributePicker,
+    Records: typeof RecordBuilder = RecordBuilder,
+  ) {
     const warn = warner(config);
     const format = oneOf('eventFormat', config.eventFormat, EVENT_FORMATS, 'experiment_viewed', warn);
     this.rollouts = oneOf('rollouts', config.rollouts, ROLLOUT_MODES, 'profile', warn);
     this.legacy = config.legacy;
     this.includeRuleless = config.includeRulelessDecisions === true;
-    this.records = new RecordBuilder(
+    this.records = new Records(
       format,
       config.eventName ?? 'Experiment Viewed',
       config.profilePropertyPrefix ?? '[Optimizely] ',
@@ -133,8 +145,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     let events: Exposure['events'] = [];
     if (this.rollouts === 'event' || !this.isRollout(d)) {
       // Same tuple in the same window bucket, in any process, gives the same id.
-      const hash = hash128([distinctId, flagKey, ruleKey, variationKey]);
-      insertId = toHex(rehash(hash, Math.floor(timestamp / this.windowMs)));
+      insertId = insertIdOf([distinctId, flagKey, ruleKey, variationKey], Math.floor(timestamp / this.windowMs));
       const traceId = span?.spanContext().traceId;
       events = this.records.events({
         decision: d,
@@ -216,6 +227,7 @@ export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
       },
       config.dedup === false ? undefined : new ExposureDeduplicator(config.dedup, now()),
       attributePicker(config.attributeAllowlist, warn),
+      RememberingRecordBuilder,
     );
   }
 }

@@ -48,55 +48,34 @@ export interface EventInput {
  * Builds the Mixpanel records of an exposure: the event(s) in the configured
  * format and the profile property name. Names and values are made valid for
  * Mixpanel here (repaired UTF-16, 255-byte values, 255-character names).
+ * {@link RememberingRecordBuilder} remembers them for a server's many users.
  */
 export class RecordBuilder {
-  private readonly format: EventFormat;
-  private readonly eventName: string;
-  private readonly prefix: string;
-  private readonly pickAttributes: AttributePicker | undefined;
-  /** Profile property names by flag key (null: the key cannot be a property name). */
-  private readonly names = new Map<string, string | null>();
-  /**
-   * Property values of datafile strings (flag, rule and variation keys; prefixed ids) by their
-   * source: the same few for every user, and repairing and measuring them was a fifth of an exposure.
-   */
-  private readonly values = new Map<string, string>();
-  private readonly experimentIds = new Map<string, string>();
-  private readonly variationIds = new Map<string, string>();
-  /** `$set` of a profile update by property name, then value: copied, never shared. */
-  private readonly profileSets = new Map<string, Map<string, Record<string, string>>>();
-  private profileSetCount = 0;
+  #format: EventFormat;
+  #eventName: string;
+  #prefix: string;
+  #pickAttributes: AttributePicker | undefined;
 
   constructor(format: EventFormat, eventName: string, prefix: string, pickAttributes: AttributePicker | undefined) {
-    this.format = format;
-    this.eventName = eventName;
-    this.prefix = prefix;
-    this.pickAttributes = pickAttributes;
+    this.#format = format;
+    this.#eventName = eventName;
+    this.#prefix = prefix;
+    this.#pickAttributes = pickAttributes;
   }
 
-  /**
-   * `[Optimizely] <flagKey>`, or null when the flag key has NUL or a lone
-   * surrogate. Cached: flag keys come from the datafile, so they are few.
-   */
+  /** `[Optimizely] <flagKey>`, or null when the flag key has NUL or a lone surrogate. */
   profileName(flagKey: string): string | null {
-    let name = this.names.get(flagKey);
-    if (name === undefined) {
-      name = isWellFormed(flagKey) ? truncateName(this.prefix + flagKey) : null;
-      // The cap only guards against hostile input.
-      if (this.names.size >= 10_000) this.names.clear();
-      this.names.set(flagKey, name);
-    }
-    return name;
+    return isWellFormed(flagKey) ? truncateName(this.#prefix + flagKey) : null;
   }
 
   events(input: EventInput): MixpanelEvent[] {
     const { decision: d, distinctId, time, insertId } = input;
-    const flag = this.value(d.flagKey);
-    const variation = this.value(input.variationKey);
-    const rule = this.value(input.ruleKey);
-    const attributes = this.pickAttributes?.(input.attributes);
+    const flag = this.value('', d.flagKey);
+    const variation = this.value('', input.variationKey);
+    const rule = this.value('', input.ruleKey);
+    const attributes = this.#pickAttributes?.(input.attributes);
     const events: MixpanelEvent[] = [];
-    if (this.format !== 'experiment_started') {
+    if (this.#format !== 'experiment_started') {
       const properties: MixpanelEvent['properties'] = {
         distinct_id: distinctId,
         time,
@@ -107,14 +86,14 @@ export class RecordBuilder {
         enabled: d.enabled,
       };
       // Letter prefixes keep 11+ digit ids from being flagged as card numbers.
-      if (d.experimentId !== undefined) properties.experiment_id = cached(this.experimentIds, 'exp_', d.experimentId);
-      if (d.variationId !== undefined) properties.variation_id = cached(this.variationIds, 'var_', d.variationId);
+      if (d.experimentId !== undefined) properties.experiment_id = this.value('exp_', d.experimentId);
+      if (d.variationId !== undefined) properties.variation_id = this.value('var_', d.variationId);
       if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
       if (attributes) Object.assign(properties, attributes);
       if (input.identity) addIdentity(properties, input.identity);
-      events.push({ event: this.eventName, properties });
+      events.push({ event: this.#eventName, properties });
     }
-    if (this.format !== 'experiment_viewed') {
+    if (this.#format !== 'experiment_viewed') {
       const properties: MixpanelEvent['properties'] = {
         distinct_id: distinctId,
         time,
@@ -131,12 +110,50 @@ export class RecordBuilder {
     return events;
   }
 
-  /**
-   * A fresh `{ [name]: value }` for a profile update's `$set`. Copying a
-   * remembered object is a third of the cost of a computed-key literal, and
-   * like it defines an own property even for `__proto__`.
-   */
+  /** A fresh `{ [name]: value }` for a profile update's `$set` (an own property even for `__proto__`). */
   profileSet(name: string, value: string): Record<string, string> {
+    return { [name]: value };
+  }
+
+  /** `propertyValue(prefix + s)`, for datafile strings: flag, rule and variation keys, prefixed ids. */
+  protected value(prefix: '' | 'exp_' | 'var_', s: string): string {
+    return propertyValue(prefix + s);
+  }
+}
+
+/**
+ * A {@link RecordBuilder} that remembers profile property names, values of
+ * datafile strings and `$set` objects: the same few for every user, and
+ * repairing and measuring them was a fifth of an exposure on a server. A
+ * page makes few exposures and leaves these caches out of its bundle.
+ */
+export class RememberingRecordBuilder extends RecordBuilder {
+  /** Profile property names by flag key (null: the key cannot be a property name). */
+  private readonly names = new Map<string, string | null>();
+  /** Property values of datafile strings by their source, one map per prefix. */
+  private readonly values = new Map<string, string>();
+  private readonly experimentIds = new Map<string, string>();
+  private readonly variationIds = new Map<string, string>();
+  /** `$set` of a profile update by property name, then value: copied, never shared. */
+  private readonly profileSets = new Map<string, Map<string, Record<string, string>>>();
+  private profileSetCount = 0;
+
+  override profileName(flagKey: string): string | null {
+    let name = this.names.get(flagKey);
+    if (name === undefined) {
+      name = super.profileName(flagKey);
+      // The cap only guards against hostile input.
+      if (this.names.size >= 10_000) this.names.clear();
+      this.names.set(flagKey, name);
+    }
+    return name;
+  }
+
+  /**
+   * Copying a remembered object is a third of the cost of a computed-key
+   * literal, and like it defines an own property even for `__proto__`.
+   */
+  override profileSet(name: string, value: string): Record<string, string> {
     let byValue = this.profileSets.get(name);
     let template = byValue?.get(value);
     if (template === undefined) {
@@ -157,25 +174,22 @@ export class RecordBuilder {
     return { ...template };
   }
 
-  private value(s: string): string {
-    return cached(this.values, '', s);
+  /** Remembered by `s`, in the map of its prefix; the cap only guards against hostile input. */
+  protected override value(prefix: '' | 'exp_' | 'var_', s: string): string {
+    const cache = prefix === '' ? this.values : prefix === 'exp_' ? this.experimentIds : this.variationIds;
+    let value = cache.get(s);
+    if (value === undefined) {
+      value = propertyValue(prefix + s);
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(s, value);
+    }
+    return value;
   }
 }
 
 function addIdentity(properties: MixpanelEvent['properties'], identity: MixpanelIdentity): void {
   if (identity.$device_id !== undefined) properties.$device_id = propertyValue(identity.$device_id);
   if (identity.$user_id !== undefined) properties.$user_id = propertyValue(identity.$user_id);
-}
-
-/** `propertyValue(prefix + s)`, remembered by `s`; the cap only guards against hostile input. */
-function cached(cache: Map<string, string>, prefix: string, s: string): string {
-  let value = cache.get(s);
-  if (value === undefined) {
-    value = propertyValue(prefix + s);
-    if (cache.size >= 10_000) cache.clear();
-    cache.set(s, value);
-  }
-  return value;
 }
 
 /** A usable event or property name: a non-empty, well-formed string of at most 255 characters. */

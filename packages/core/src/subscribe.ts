@@ -41,14 +41,27 @@ export function subscribeClient(
   sdk?: unknown,
   onConfigError?: (error: unknown) => void,
 ): boolean {
-  if (!client || typeof client !== 'object') return false;
-  defaultSubscribed ??= new WeakSet();
-  const clients = subscribed ?? defaultSubscribed;
-  if (clients.has(client)) return true;
-  const center = (client as { notificationCenter?: NotificationCenter }).notificationCenter;
-  if (!center || typeof center.addNotificationListener !== 'function') return false;
   const s = sdk as SdkLike | undefined;
   const types = s?.NOTIFICATION_TYPES ?? s?.enums?.NOTIFICATION_TYPES ?? s?.default?.enums?.NOTIFICATION_TYPES;
+  defaultSubscribed ??= new WeakSet();
+  return subscribeWith(client, listener, subscribed ?? defaultSubscribed, types, onConfigError);
+}
+
+/**
+ * {@link subscribeClient} with the notification type names given (or none:
+ * both are tried) and its own set of subscribed clients.
+ */
+export function subscribeWith(
+  client: unknown,
+  listener: DecisionListener,
+  subscribed: WeakSet<object>,
+  types: NotificationTypes | undefined,
+  onConfigError?: (error: unknown) => void,
+): boolean {
+  if (!client || typeof client !== 'object') return false;
+  if (subscribed.has(client)) return true;
+  const center = (client as { notificationCenter?: NotificationCenter }).notificationCenter;
+  if (!center || typeof center.addNotificationListener !== 'function') return false;
   const cache = new ClientConfigCache(client as { getOptimizelyConfig?: () => unknown }, onConfigError);
   const onDecision = (notification: unknown) => listener(notification, cache);
   let id = -1;
@@ -59,6 +72,6 @@ export function subscribeClient(
   if (typeof id === 'number' && id < 0) return false;
   // Only once the DECISION listener is in: a refused client keeps no listener of ours.
   center.addNotificationListener(types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE, () => cache.invalidate());
-  clients.add(client);
+  subscribed.add(client);
   return true;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hash128, rehash, toHex } from '../src/hash.js';
+import { hash128, insertIdOf, rehash, toHex } from '../src/hash.js';
 
 // Outputs of the first release: ids derived by any version must stay the same, or Mixpanel would
 // stop deduplicating an exposure sent by two processes on different versions.
@@ -56,6 +56,15 @@ describe('hash128', () => {
       expect(toHex(hash128(parts, seed))).toBe(hash);
       expect(toHex(rehash(hash128(parts, seed), 29_000_123))).toBe(bucket);
       expect(toHex(rehash(hash128(parts, seed), 2 ** 40 + 3))).toBe(large);
+    }
+  });
+
+  it('insertIdOf is the bucketed id of the unseeded hash', () => {
+    const unseeded = VECTORS.filter(([, seed]) => seed === 0);
+    expect(unseeded.length).toBeGreaterThan(3);
+    for (const [parts, , , bucket, large] of unseeded) {
+      expect(insertIdOf(parts, 29_000_123)).toBe(bucket);
+      expect(insertIdOf(parts, 2 ** 40 + 3)).toBe(large);
     }
   });
 });
