@@ -10,6 +10,7 @@ import {
   type FlagDecision,
   featureFlagEvaluationAttributes,
   type HookProblem,
+  hasEvents,
   type SkipReason,
   subscribeClient,
 } from '@optimizely-mixpanel/core';
@@ -228,7 +229,7 @@ function recordEvaluation(
   exposure: Exposure | undefined,
 ) {
   const attributes = featureFlagEvaluationAttributes(decision, result, setId, version);
-  if (exposure?.insertId && exposure.events.length > 0) attributes[ATTR_MIXPANEL_INSERT_ID] = exposure.insertId;
+  if (exposure?.insertId && hasEvents(exposure)) attributes[ATTR_MIXPANEL_INSERT_ID] = exposure.insertId;
   span.addEvent(EVENT_FEATURE_FLAG_EVALUATION, attributes);
 }
 

@@ -1,9 +1,10 @@
 import { ExposureDeduplicator } from './dedup.js';
+import { PipelineExposure } from './exposure.js';
 import { hash128, rehash, toHex } from './hash.js';
 import { readIdentity } from './identity.js';
 import { isValidDistinctId, propertyValue } from './limits.js';
 import { type LegacyReader, readNotification } from './notification.js';
-import { checkAllowlist, isValidName, RecordBuilder } from './records.js';
+import { checkAllowlist, type EventInput, isValidName, RecordBuilder } from './records.js';
 import type {
   ClientConfig,
   Deduplicator,
@@ -136,13 +137,13 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     const profileName = this.records.profileName(flagKey) as string;
     const profileValue = d.enabled ? propertyValue(variationKey) : 'off';
     let insertId = '';
-    let events: Exposure['events'] = [];
+    let input: EventInput | undefined;
     if (this.rollouts === 'event' || !this.isRollout(d)) {
       // Same tuple in the same window bucket, in any process, gives the same id.
       const hash = hash128([distinctId, flagKey, ruleKey, variationKey]);
       insertId = toHex(rehash(hash, Math.floor(timestamp / this.windowMs)));
       const traceId = span?.spanContext().traceId;
-      events = this.records.events({
+      input = {
         decision: d,
         distinctId,
         variationKey,
@@ -152,9 +153,10 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
         attributes,
         identity,
         traceId: traceId && TRACE_ID.test(traceId) ? traceId : undefined,
-      });
+      };
     }
-    const exposure: Exposure = {
+    // The records are built when first read: a sender taking them as JSON never builds them.
+    const exposure = new PipelineExposure(this.records, input, {
       distinctId,
       flagKey,
       variationKey,
@@ -166,12 +168,10 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
       timestamp,
       insertId,
       profileProperty: { name: profileName, value: profileValue },
-      events,
-      profileUpdate: { $distinct_id: distinctId, $set: this.records.profileSet(profileName, profileValue) },
-    };
-    if (d.experimentId !== undefined) exposure.experimentId = d.experimentId;
-    if (d.variationId !== undefined) exposure.variationId = d.variationId;
-    if (distinctId !== userId) exposure.userId = userId;
+      experimentId: d.experimentId,
+      variationId: d.variationId,
+      userId: distinctId !== userId ? userId : undefined,
+    });
     return { exposure, decision: d };
   }
 }

@@ -50,10 +50,10 @@ export interface EventInput {
  * Mixpanel here (repaired UTF-16, 255-byte values, 255-character names).
  */
 export class RecordBuilder {
-  private readonly format: EventFormat;
-  private readonly eventName: string;
+  readonly format: EventFormat;
+  readonly eventName: string;
   private readonly prefix: string;
-  private readonly allowlist: readonly string[];
+  readonly allowlist: readonly string[];
   /** Profile property names by flag key (null: the key cannot be a property name). */
   private readonly names = new Map<string, string | null>();
   /**
@@ -157,7 +157,8 @@ export class RecordBuilder {
     return { ...template };
   }
 
-  private value(s: string): string {
+  /** `s` as a property value (see {@link propertyValue}), remembered: datafile strings repeat. */
+  value(s: string): string {
     return cached(this.values, '', s);
   }
 
