@@ -2,6 +2,7 @@ import {
   ATTR_MIXPANEL_INSERT_ID,
   EVENT_FEATURE_FLAG_EVALUATION,
   featureFlagEvaluationAttributes,
+  hasEvents,
 } from '@optimizely-mixpanel/core';
 import type { EvaluationEvents } from './types.js';
 
@@ -23,6 +24,6 @@ import type { EvaluationEvents } from './types.js';
 export const evaluationEvents: EvaluationEvents = (span, { decision, exposure }, result, config) => {
   if (!decision) return;
   const attributes = featureFlagEvaluationAttributes(decision, result, config?.environmentKey, config?.revision);
-  if (exposure?.insertId && exposure.events.length > 0) attributes[ATTR_MIXPANEL_INSERT_ID] = exposure.insertId;
+  if (exposure?.insertId && hasEvents(exposure)) attributes[ATTR_MIXPANEL_INSERT_ID] = exposure.insertId;
   span.addEvent(EVENT_FEATURE_FLAG_EVALUATION, attributes);
 };

@@ -1,4 +1,5 @@
 import { ExposureDeduplicator } from './dedup.js';
+import { PipelineExposure } from './exposure.js';
 import { insertIdOf } from './hash.js';
 import { readIdentity } from './identity.js';
 import { isValidDistinctId, propertyValue } from './limits.js';
@@ -6,6 +7,7 @@ import { type LegacyReader, readNotification } from './notification.js';
 import {
   type AttributePicker,
   attributePicker,
+  type EventInput,
   isValidName,
   RecordBuilder,
   RememberingRecordBuilder,
@@ -142,12 +144,12 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     const profileName = this.records.profileName(flagKey) as string;
     const profileValue = d.enabled ? propertyValue(variationKey) : 'off';
     let insertId = '';
-    let events: Exposure['events'] = [];
+    let input: EventInput | undefined;
     if (this.rollouts === 'event' || !this.isRollout(d)) {
       // Same tuple in the same window bucket, in any process, gives the same id.
       insertId = insertIdOf([distinctId, flagKey, ruleKey, variationKey], Math.floor(timestamp / this.windowMs));
       const traceId = span?.spanContext().traceId;
-      events = this.records.events({
+      input = {
         decision: d,
         distinctId,
         variationKey,
@@ -157,9 +159,10 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
         attributes,
         identity,
         traceId: traceId && TRACE_ID.test(traceId) ? traceId : undefined,
-      });
+      };
     }
-    const exposure: Exposure = {
+    // The records are built when first read: a sender taking them as JSON never builds them.
+    const exposure = new PipelineExposure(this.records, input, {
       distinctId,
       flagKey,
       variationKey,
@@ -171,12 +174,10 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
       timestamp,
       insertId,
       profileProperty: { name: profileName, value: profileValue },
-      events,
-      profileUpdate: { $distinct_id: distinctId, $set: this.records.profileSet(profileName, profileValue) },
-    };
-    if (d.experimentId !== undefined) exposure.experimentId = d.experimentId;
-    if (d.variationId !== undefined) exposure.variationId = d.variationId;
-    if (distinctId !== userId) exposure.userId = userId;
+      experimentId: d.experimentId,
+      variationId: d.variationId,
+      userId: distinctId !== userId ? userId : undefined,
+    });
     return { exposure, decision: d };
   }
 }

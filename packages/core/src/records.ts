@@ -51,16 +51,17 @@ export interface EventInput {
  * {@link RememberingRecordBuilder} remembers them for a server's many users.
  */
 export class RecordBuilder {
-  #format: EventFormat;
-  #eventName: string;
+  readonly format: EventFormat;
+  readonly eventName: string;
   #prefix: string;
-  #pickAttributes: AttributePicker | undefined;
+  /** Picks the allowlisted attributes; undefined without an allowlist. */
+  readonly pickAttributes: AttributePicker | undefined;
 
   constructor(format: EventFormat, eventName: string, prefix: string, pickAttributes: AttributePicker | undefined) {
-    this.#format = format;
-    this.#eventName = eventName;
+    this.format = format;
+    this.eventName = eventName;
     this.#prefix = prefix;
-    this.#pickAttributes = pickAttributes;
+    this.pickAttributes = pickAttributes;
   }
 
   /** `[Optimizely] <flagKey>`, or null when the flag key has NUL or a lone surrogate. */
@@ -73,9 +74,9 @@ export class RecordBuilder {
     const flag = this.value('', d.flagKey);
     const variation = this.value('', input.variationKey);
     const rule = this.value('', input.ruleKey);
-    const attributes = this.#pickAttributes?.(input.attributes);
+    const attributes = this.pickAttributes?.(input.attributes);
     const events: MixpanelEvent[] = [];
-    if (this.#format !== 'experiment_started') {
+    if (this.format !== 'experiment_started') {
       const properties: MixpanelEvent['properties'] = {
         distinct_id: distinctId,
         time,
@@ -91,9 +92,9 @@ export class RecordBuilder {
       if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
       if (attributes) Object.assign(properties, attributes);
       if (input.identity) addIdentity(properties, input.identity);
-      events.push({ event: this.#eventName, properties });
+      events.push({ event: this.eventName, properties });
     }
-    if (this.#format !== 'experiment_viewed') {
+    if (this.format !== 'experiment_viewed') {
       const properties: MixpanelEvent['properties'] = {
         distinct_id: distinctId,
         time,
@@ -116,7 +117,7 @@ export class RecordBuilder {
   }
 
   /** `propertyValue(prefix + s)`, for datafile strings: flag, rule and variation keys, prefixed ids. */
-  protected value(prefix: '' | 'exp_' | 'var_', s: string): string {
+  value(prefix: '' | 'exp_' | 'var_', s: string): string {
     return propertyValue(prefix + s);
   }
 }
@@ -175,7 +176,7 @@ export class RememberingRecordBuilder extends RecordBuilder {
   }
 
   /** Remembered by `s`, in the map of its prefix; the cap only guards against hostile input. */
-  protected override value(prefix: '' | 'exp_' | 'var_', s: string): string {
+  override value(prefix: '' | 'exp_' | 'var_', s: string): string {
     const cache = prefix === '' ? this.values : prefix === 'exp_' ? this.experimentIds : this.variationIds;
     let value = cache.get(s);
     if (value === undefined) {

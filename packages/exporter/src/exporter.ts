@@ -1,5 +1,11 @@
 import { context, diag, metrics, type SpanContext, trace } from '@opentelemetry/api';
-import type { Exposure, MixpanelEvent, MixpanelProfileUpdate } from '@optimizely-mixpanel/core';
+import {
+  type Exposure,
+  exposureJson,
+  type MixpanelEvent,
+  type MixpanelProfileUpdate,
+  type RecordJson,
+} from '@optimizely-mixpanel/core';
 import { Accounting } from './accounting.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import { Delivery } from './deliver.js';
@@ -87,6 +93,12 @@ export class MixpanelExporter {
     try {
       const link = options.link ?? activeSpanContext();
       let ok = true;
+      // The pipeline's own records come as JSON text; records a hook touched are serialized here.
+      const json = exposureJson(exposure);
+      if (json) {
+        for (const event of json.events) ok = this.enqueueJson(this.events, event, link) && ok;
+        return this.enqueueJson(this.profiles, json.profileUpdate, link) && ok;
+      }
       for (const event of exposure.events) ok = this.enqueueEvent(event, link) && ok;
       return this.enqueueProfileUpdate(exposure.profileUpdate, link) && ok;
     } catch (error) {
@@ -228,6 +240,16 @@ export class MixpanelExporter {
       this.accounting.settle(q, 1, 'unserializable');
       return false;
     }
+    return this.admit(q, record);
+  }
+
+  /** Queues a record already serialized by {@link exposureJson}. */
+  private enqueueJson(q: RecordQueue, record: RecordJson, link: SpanContext | undefined): boolean {
+    q.enqueued++;
+    return this.admit(q, { json: record.json, bytes: record.bytes, link, seq: q.enqueued });
+  }
+
+  private admit(q: RecordQueue, record: QueuedRecord): boolean {
     if (this.closed) return this.undeliverable(q, [record], 'shutdown');
     if (!hasRoom(this.queues, record, this.config)) return this.undeliverable(q, [record], 'queue_full');
     q.push(record);

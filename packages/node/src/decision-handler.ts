@@ -13,6 +13,7 @@ import {
   type FlagDecision,
   featureFlagEvaluationAttributes,
   type HookProblem,
+  hasEvents,
   readLegacyDecision,
   type SkipReason,
 } from '@optimizely-mixpanel/core';
@@ -195,7 +196,7 @@ export class DecisionHandler {
     );
     const contextId = this.contextId(decision.userId);
     if (contextId) attributes[ATTR_FEATURE_FLAG_CONTEXT_ID] = contextId;
-    if (exposure?.insertId && exposure.events.length > 0) attributes[ATTR_MIXPANEL_INSERT_ID] = exposure.insertId;
+    if (exposure?.insertId && hasEvents(exposure)) attributes[ATTR_MIXPANEL_INSERT_ID] = exposure.insertId;
 
     if (active) {
       this.applyHook(attributes, decision, active);
