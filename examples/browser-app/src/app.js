@@ -14,7 +14,8 @@ export function runApp(sdk, mixpanel, tracer) {
       });
   // No user id of the app's own: Optimizely decides for Mixpanel's distinct_id.
   const userId = params.get('user') ?? mixpanel.get_distinct_id();
-  const user = client.createUserContext(userId);
+  // Attributes reach Mixpanel only when allowlisted (bootstrap.js).
+  const user = client.createUserContext(userId, { plan: params.get('plan') ?? 'free' });
   const force = params.get('force');
   // A forced variation for the experiment rule (QA links): the decision changes, the rule stays.
   if (force)

@@ -2,6 +2,8 @@
 
 import * as sdk from '@optimizely/optimizely-sdk';
 import { enableOptimizelyMixpanel, stats } from '@optimizely-mixpanel/browser';
+import { allowAttributes } from '@optimizely-mixpanel/browser/attributes';
+import { exposureHook } from '@optimizely-mixpanel/browser/hook';
 import { evaluationEvents } from '@optimizely-mixpanel/browser/trace';
 import { runApp } from './app.js';
 import { initMixpanel } from './mixpanel-setup.js';
@@ -11,7 +13,23 @@ const mixpanel = initMixpanel();
 const params = new URLSearchParams(location.search);
 // Test pages pass these choices in the URL; an app writes its own here.
 const trace = params.get('trace') === '1' ? startTracing() : undefined;
-enableOptimizelyMixpanel({ mixpanel, identity: params.get('identity') ?? 'identify', trace, evaluationEvents });
+const hooks = {
+  // Every exposure event says which build of the page sent it.
+  tag: exposureHook((exposure) => {
+    for (const event of exposure.events) event.properties.page_build = 'checkout-v2';
+  }),
+  // Internal QA users are not experiment subjects.
+  drop: exposureHook((exposure) => !exposure.distinctId.startsWith('qa-')),
+};
+enableOptimizelyMixpanel({
+  mixpanel,
+  identity: params.get('identity') ?? 'identify',
+  trace,
+  // With trace alone, exposure events carry trace_id; evaluationEvents adds the span events.
+  evaluationEvents: params.get('spanEvents') === '0' ? undefined : evaluationEvents,
+  exposureHook: hooks[params.get('hook')],
+  attributes: params.get('attributes') === '1' ? allowAttributes(['plan']) : undefined,
+});
 runApp(sdk, mixpanel, trace?.getTracer('app'));
 // Read by the tests: exposures sent and decisions skipped on this page.
 window.optimizelyMixpanelStats = stats;

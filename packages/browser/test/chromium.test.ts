@@ -173,6 +173,19 @@ describe('dedup, consent and failures in Chromium', () => {
     expect(render?.events[0]?.attributes['mixpanel.insert_id']).toBe(exposures()[0]?.properties.$insert_id);
   });
 
+  it('with trace but no evaluationEvents, exposure events carry trace_id and spans get no events', async () => {
+    await open('index.html?user=user-123&trace=1&spanEvents=0');
+    const spans = await page.evaluate(() =>
+      (
+        window as unknown as { finishedSpans(): Array<{ name: string; traceId: string; events: unknown[] }> }
+      ).finishedSpans(),
+    );
+    const render = spans.find((s) => s.name === 'render checkout');
+    expect(render?.events).toEqual([]);
+    await server.waitFor(() => exposures().length === 1);
+    expect(exposures()[0]?.properties.trace_id).toBe(render?.traceId);
+  });
+
   it('reports the everyone-else rule as default, the first time and when deduplicated', async () => {
     await open('index.html?user=user-123&trace=1');
     type App = { app: { decideInSpan(flag: string): string } };
@@ -201,6 +214,41 @@ describe('dedup, consent and failures in Chromium', () => {
     );
     expect(server.events.find((e) => e.event === 'Purchase')?.properties['[Optimizely] premium_banner']).toBe('off');
     expect(exposures().filter((e) => e.properties.flag_key === 'premium_banner')).toEqual([]);
+  });
+
+  it('opt-in entries: an exposure hook tags or drops exposures, allowlisted attributes are copied', async () => {
+    await open('index.html?user=user-123&hook=tag&attributes=1&plan=pro');
+    await server.waitFor(() => exposures().length === 1);
+    expect(exposures()[0]?.properties).toMatchObject({ page_build: 'checkout-v2', plan: 'pro' });
+    expect(pageErrors).toEqual([]);
+
+    // Without them, neither the attribute nor the hook's property is sent.
+    server.reset();
+    await open('index.html?user=user-456&plan=pro');
+    await server.waitFor(() => exposures().length === 1);
+    expect(exposures()[0]?.properties).not.toHaveProperty('plan');
+    expect(exposures()[0]?.properties).not.toHaveProperty('page_build');
+
+    server.reset();
+    await open('index.html?user=qa-1&hook=drop');
+    await drain();
+    expect(await pageStats()).toMatchObject({ exposed: 0, skipped: { dropped_by_hook: 1, duplicate: 2 } });
+    expect(exposures()).toEqual([]);
+  });
+
+  it('a corrupt or foreign dedup memory in sessionStorage leaves dedup to the page', async () => {
+    for (const stored of ['{not json', '{"a":1}', '[1,2]', '[["17:checkout_redesignuser-123",7]]']) {
+      server.reset();
+      await context.close();
+      context = await browser.newContext();
+      page = await context.newPage();
+      page.on('pageerror', (error) => pageErrors.push(String(error)));
+      await page.addInitScript((value) => sessionStorage.setItem('__optimizely_mixpanel_seen', value), stored);
+      await open('index.html?user=user-123');
+      await server.waitFor(() => exposures().length === 1);
+      expect(await pageStats()).toMatchObject({ exposed: 1, skipped: { duplicate: 2 } });
+    }
+    expect(pageErrors).toEqual([]);
   });
 
   it('an opted-out user sends nothing', async () => {

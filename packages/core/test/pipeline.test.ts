@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
+  attributePicker,
   DecisionPipeline,
   type Deduplicator,
+  deliver,
+  deliverWith,
+  type EventFormat,
+  type Exposure,
+  type ExposureHook,
   ExposurePipeline,
   type PipelineConfig,
   readLegacyDecision,
+  runExposureHook,
+  type SkipReason,
 } from '../src/index.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -555,5 +563,86 @@ describe('ExposurePipeline: a given dedup memory', () => {
     const n = new ExposurePipeline({}, undefined);
     expect(n.handle(flag()).exposure).toBeDefined();
     expect(n.handle(flag()).exposure).toBeDefined();
+  });
+
+  it('builds records as the remembering builder does, for any format and datafile strings, every time', () => {
+    const formats: EventFormat[] = ['experiment_viewed', 'experiment_started', 'both'];
+    const keys = ['variation_a', 'v\uD800x', 'v\0', 'é'.repeat(200), '__proto__'];
+    for (const eventFormat of formats) {
+      const server = makePipeline({ eventFormat, dedup: false, attributeAllowlist: ['plan'] });
+      const page = new ExposurePipeline(
+        { now: () => T0, eventFormat },
+        undefined,
+        attributePicker(['plan'], () => {}),
+      );
+      // Twice: the second round reads what the remembering builder remembered.
+      for (const round of [1, 2]) {
+        for (const key of keys) {
+          const n = flag({ variationKey: key, ruleKey: `${key}_rule`, experimentId: 4 }, `user-${round}`, {
+            plan: `pro ${key}`,
+            $device_id: 'd-1',
+          });
+          const a = server.handle(n).exposure;
+          const b = page.handle(n).exposure;
+          expect(b?.events).toEqual(a?.events);
+          expect(b?.profileUpdate).toEqual(a?.profileUpdate);
+          expect(b?.events.length).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+});
+
+describe('deliverWith: the hook given as its runner', () => {
+  const sink = (sent: Exposure[]) => ({
+    send: (e: Exposure) => {
+      sent.push(e);
+      return undefined;
+    },
+  });
+
+  it('with runExposureHook as the runner, counts, sends and reports as deliver does with the hook', () => {
+    const hooks: ExposureHook[] = [
+      (e) => {
+        e.events = [];
+      },
+      () => false,
+      () => {
+        throw new Error('hook failed');
+      },
+      (e) => {
+        (e.events[0] as { properties: Record<string, unknown> }).properties.time = 'later';
+      },
+      () => Promise.resolve(),
+    ];
+    for (const hook of hooks) {
+      const outcomes = [deliver, 'runner'].map((how) => {
+        const sent: Exposure[] = [];
+        const counted: Array<[SkipReason, boolean | undefined]> = [];
+        const reported: string[] = [];
+        const outcome = makePipeline({ dedup: false }).handle(flag());
+        const count = (r: SkipReason, removal?: boolean) => counted.push([r, removal]);
+        const report = (p: string) => reported.push(p);
+        const result =
+          how === deliver
+            ? deliver(outcome, sink(sent), hook, count, report)
+            : deliverWith(outcome, sink(sent), (e, d, c, r) => runExposureHook(hook, e, d, c, r), count, report);
+        return { result, counted, reported, sent: sent.map((e) => e.events.length) };
+      });
+      expect(outcomes[1]).toEqual(outcomes[0]);
+    }
+  });
+
+  it('a runner that keeps nothing drops the exposure, unsent and counted', () => {
+    const sent: Exposure[] = [];
+    const counted: SkipReason[] = [];
+    const result = deliverWith(
+      makePipeline({ dedup: false }).handle(flag()),
+      sink(sent),
+      () => false,
+      (r) => counted.push(r),
+      () => {},
+    );
+    expect([result, counted, sent]).toEqual(['dropped_by_hook', ['dropped_by_hook'], []]);
   });
 });

@@ -2,7 +2,7 @@ import sdk5 from 'optimizely-sdk-v5';
 import * as sdk6 from 'optimizely-sdk-v6';
 import { describe, expect, it } from 'vitest';
 import { type AnyClient, type AnySdk, createOfflineClient } from '../../../test/support/optimizely.js';
-import { ClientConfigCache, DecisionPipeline, subscribeClient } from '../src/index.js';
+import { ClientConfigCache, DecisionPipeline, subscribeClient, subscribeWith } from '../src/index.js';
 
 describe.each([
   ['6.x', sdk6 as AnySdk],
@@ -32,6 +32,23 @@ describe.each([
         'premium_banner:rollout',
       ]);
     }
+  });
+
+  it('subscribeWith takes the type names given, or tries both, once per client', () => {
+    const types = sdk.NOTIFICATION_TYPES ?? sdk.enums?.NOTIFICATION_TYPES;
+    for (const given of [types, undefined]) {
+      const client: AnyClient = createOfflineClient(sdk);
+      const subscribed = new WeakSet<object>();
+      let calls = 0;
+      expect(subscribeWith(client, () => calls++, subscribed, given)).toBe(true);
+      expect(subscribeWith(client, () => calls++, subscribed, given)).toBe(true);
+      client.createUserContext('user-123').decide('checkout_redesign');
+      client.close();
+      expect(calls).toBe(1);
+    }
+    const wrong = createOfflineClient(sdk);
+    expect(subscribeWith(wrong, () => {}, new WeakSet(), { DECISION: 'NOT_A_TYPE' })).toBe(false);
+    wrong.close();
   });
 
   it('is idempotent without a set of its own', () => {
