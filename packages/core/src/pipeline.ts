@@ -1,6 +1,6 @@
 import { ExposureDeduplicator } from './dedup.js';
 import { PipelineExposure } from './exposure.js';
-import { hash128, rehash, toHex } from './hash.js';
+import { insertIdOf } from './hash.js';
 import { readIdentity } from './identity.js';
 import { isValidDistinctId, propertyValue } from './limits.js';
 import { type LegacyReader, readNotification } from './notification.js';
@@ -140,8 +140,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     let input: EventInput | undefined;
     if (this.rollouts === 'event' || !this.isRollout(d)) {
       // Same tuple in the same window bucket, in any process, gives the same id.
-      const hash = hash128([distinctId, flagKey, ruleKey, variationKey]);
-      insertId = toHex(rehash(hash, Math.floor(timestamp / this.windowMs)));
+      insertId = insertIdOf(distinctId, flagKey, ruleKey, variationKey, Math.floor(timestamp / this.windowMs));
       const traceId = span?.spanContext().traceId;
       input = {
         decision: d,
