@@ -7,6 +7,7 @@ import { type LegacyReader, readNotification } from './notification.js';
 import { checkAllowlist, type EventInput, isValidName, RecordBuilder } from './records.js';
 import type {
   ClientConfig,
+  DecisionNotification,
   Deduplicator,
   EventFormat,
   Exposure,
@@ -95,6 +96,31 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     } catch {
       // Hostile payloads (throwing getters, proxies) end here.
       return { decision, skipReason: 'invalid_notification' };
+    }
+  }
+
+  /**
+   * True when `notification` is a flag decision this memory already exposed
+   * within the window: what {@link handle} would answer as `duplicate`, with
+   * the same effect on the memory, found without reading the decision whole.
+   * Only valid exposures are ever recorded, so a repeat needs no validation.
+   * False (nothing recorded) for anything else, and when the memory cannot
+   * tell: {@link handle} it then. Never throws.
+   */
+  isRepeat(notification: unknown): boolean {
+    const memory = this.deduplicator;
+    if (!memory?.repeated) return false;
+    try {
+      const n = notification as Partial<DecisionNotification>;
+      const info = n.decisionInfo;
+      if (n.type !== 'flag' || !info) return false;
+      const { userId } = n;
+      const { flagKey, ruleKey, variationKey } = info;
+      if (typeof userId !== 'string' || typeof flagKey !== 'string' || typeof ruleKey !== 'string') return false;
+      const variation = typeof variationKey === 'string' && variationKey !== '' ? variationKey : 'off';
+      return memory.repeated(userId, flagKey, ruleKey, variation, this.dedupClock());
+    } catch {
+      return false;
     }
   }
 

@@ -129,12 +129,17 @@ export class DecisionHandler {
   /** Handles one DECISION notification of the client behind `clientConfig`. Never throws. */
   handle(notification: unknown, clientConfig: ClientConfigCache): void {
     try {
-      const config = clientConfig.get();
       let span: Span | undefined;
       if (this.spanEvents || this.traceIds) {
         const active = trace.getActiveSpan();
         if (active?.isRecording() === true) span = active;
       }
+      // Most decisions repeat one already exposed: with nothing to record on a span, only counted.
+      if (!span && !this.decisionSpans && this.pipeline.isRepeat(notification)) {
+        this.outcomes.duplicate = (this.outcomes.duplicate ?? 0) + 1;
+        return;
+      }
+      const config = clientConfig.get();
       const outcome = this.pipeline.handle(notification, config, this.traceIds ? span : undefined);
       const result = deliver(outcome, this.sink, this.config.exposureHook, this.count, this.report);
       if (result === 'exported') this.outcomes.exported = (this.outcomes.exported ?? 0) + 1;
