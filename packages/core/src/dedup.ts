@@ -176,6 +176,31 @@ export class ExposureDeduplicator {
     return this.record(this.keyHigh, this.keyLow, pair, nowS);
   }
 
+  /**
+   * {@link seen} for a duplicate, with the same effect (recency refreshed);
+   * false, recording nothing, for anything else: a caller can answer a
+   * repeated decision before validating it, since only valid exposures are
+   * ever recorded.
+   */
+  repeated(distinctId: string, flagKey: string, ruleKey: string, variationKey: string, nowMs: number): boolean {
+    // Unknown pairs are not interned here: the decision may be invalid.
+    const pair =
+      ruleKey === this.lastRule && variationKey === this.lastVariation
+        ? this.lastPair
+        : this.pairIds.get(ruleKey)?.get(variationKey);
+    if (pair === undefined) return false;
+    const nowS = Math.floor((nowMs - this.originMs) / 1000);
+    this.keyOf(flagKey, distinctId);
+    const at = this.current.find(this.keyHigh, this.keyLow);
+    if (at >= 0) return this.same(this.current.slots, at, pair, nowS);
+    const old = this.previous.find(this.keyHigh, this.keyLow);
+    if (old < 0 || !this.same(this.previous.slots, old, pair, nowS)) return false;
+    // Seen again while in the previous generation: it moves to the current one, window unchanged.
+    this.promoted++;
+    this.insert(this.keyHigh, this.keyLow, pair, this.previous.slots[old + 3] as number);
+    return true;
+  }
+
   /** Forgets the user's entry for the flag, so the next decision is exported again. */
   forget(distinctId: string, flagKey: string): void {
     this.keyOf(flagKey, distinctId);

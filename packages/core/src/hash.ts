@@ -48,8 +48,9 @@ function lanes(parts: readonly string[], count: number, seed: number): void {
   avalanche(a, b, c, d);
 }
 
-// Number#toString(16) is slow in V8; a byte table is several times faster.
-const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+// Number#toString(16) is slow in V8; a byte table is several times faster. Pure: a bundle without
+// toHex leaves it out.
+const HEX_BYTE = /*#__PURE__*/ Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 function hex32(n: number): string {
   return (
@@ -60,20 +61,46 @@ function hex32(n: number): string {
   );
 }
 
-/**
- * `toHex(rehash(hash128(parts), n))` without the intermediate arrays: the
- * `$insert_id` of a decision's parts in window bucket `n`.
- */
-export function insertIdOf(parts: readonly string[], n: number): string {
-  lanes(parts, parts.length, 0);
-  mix(h1, h2, h3, h4, n);
-  return hex32(h1) + hex32(h2) + hex32(h3) + hex32(h4);
-}
-
 /** A hash as 32 lowercase hex characters (a valid Mixpanel `$insert_id`). */
 export function toHex(h: Hash128): string {
   return hex32(h[0]) + hex32(h[1]) + hex32(h[2]) + hex32(h[3]);
 }
+
+const HEX_DIGITS = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
+let hexBytes: Uint8Array | undefined;
+let latin1: { decode(bytes: Uint8Array): string } | undefined;
+
+/** h1..h4 as 32 hex characters, one flat string: ids outlive the decision (queued until sent), and a
+ * string of sixteen concatenated pieces costs several times as much to keep. */
+function lanesHex(): string {
+  hexBytes ??= new Uint8Array(32);
+  latin1 ??= new TextDecoder('latin1');
+  const out = hexBytes;
+  for (let i = 0; i < 8; i++) {
+    const shift = 28 - 4 * i;
+    out[i] = HEX_DIGITS[(h1 >>> shift) & 15] as number;
+    out[8 + i] = HEX_DIGITS[(h2 >>> shift) & 15] as number;
+    out[16 + i] = HEX_DIGITS[(h3 >>> shift) & 15] as number;
+    out[24 + i] = HEX_DIGITS[(h4 >>> shift) & 15] as number;
+  }
+  return latin1.decode(out);
+}
+
+/**
+ * `toHex(rehash(hash128([a, b, c, d]), n))` without the arrays: the
+ * `$insert_id` of an exposure event, computed once per first exposure.
+ */
+export function insertIdOf(a: string, b: string, c: string, d: string, n: number): string {
+  const parts = PARTS;
+  parts[0] = a;
+  parts[1] = b;
+  parts[2] = c;
+  parts[3] = d;
+  lanes(parts, 4, 0);
+  mix(h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0, n);
+  return lanesHex();
+}
+const PARTS: string[] = ['', '', '', ''];
 
 /**
  * Derives another 128-bit hash from `h` and a number, without reading the

@@ -14,6 +14,7 @@ import {
 } from './records.js';
 import type {
   ClientConfig,
+  DecisionNotification,
   Deduplicator,
   EventFormat,
   Exposure,
@@ -106,6 +107,31 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
   }
 
   /**
+   * True when `notification` is a flag decision this memory already exposed
+   * within the window: what {@link handle} would answer as `duplicate`, with
+   * the same effect on the memory, found without reading the decision whole.
+   * Only valid exposures are ever recorded, so a repeat needs no validation.
+   * False (nothing recorded) for anything else, and when the memory cannot
+   * tell: {@link handle} it then. Never throws.
+   */
+  isRepeat(notification: unknown): boolean {
+    const memory = this.deduplicator;
+    if (!memory?.repeated) return false;
+    try {
+      const n = notification as Partial<DecisionNotification>;
+      const info = n.decisionInfo;
+      if (n.type !== 'flag' || !info) return false;
+      const { userId } = n;
+      const { flagKey, ruleKey, variationKey } = info;
+      if (typeof userId !== 'string' || typeof flagKey !== 'string' || typeof ruleKey !== 'string') return false;
+      const variation = typeof variationKey === 'string' && variationKey !== '' ? variationKey : 'off';
+      return memory.repeated(userId, flagKey, ruleKey, variation, this.dedupClock());
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * Forgets an exposure, so the same decision is exposed again. For senders
    * that could not deliver it and want a later decision to retry.
    */
@@ -147,7 +173,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     let input: EventInput | undefined;
     if (this.rollouts === 'event' || !this.isRollout(d)) {
       // Same tuple in the same window bucket, in any process, gives the same id.
-      insertId = insertIdOf([distinctId, flagKey, ruleKey, variationKey], Math.floor(timestamp / this.windowMs));
+      insertId = insertIdOf(distinctId, flagKey, ruleKey, variationKey, Math.floor(timestamp / this.windowMs));
       const traceId = span?.spanContext().traceId;
       input = {
         decision: d,

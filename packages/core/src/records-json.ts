@@ -149,14 +149,28 @@ export function exposureJson(exposure: Exposure): ExposureJson | undefined {
     const shared = parts.eventShared(exposure);
     const trace = input.traceId ? `,"trace_id":"${input.traceId}"` : '';
     const time = String(input.time);
-    const json = `${parts.eventPrefix}${id},"time":${time},"$insert_id":"${input.insertId}",${shared.json}${trace}}}`;
+    // join() makes one flat string: it is kept until sent, and sliced then to add the token, which a
+    // string of concatenated pieces would first have to copy whole.
+    const json = [
+      parts.eventPrefix,
+      id,
+      ',"time":',
+      time,
+      ',"$insert_id":"',
+      input.insertId,
+      '",',
+      shared.json,
+      trace,
+      '}}',
+    ].join('');
     // Only the id and the remembered parts can hold non-ASCII characters.
     const ascii = 8 + time.length + 15 + input.insertId.length + 2 + trace.length + 2;
     events.push({ json, bytes: parts.eventPrefixBytes + idBytes + ascii + shared.bytes });
   }
   const { name, value } = exposure.profileProperty;
   const tail = parts.profileTail(name, value);
-  return { events, profileUpdate: { json: `{"$distinct_id":${id}${tail.json}`, bytes: 16 + idBytes + tail.bytes } };
+  const profileUpdate = ['{"$distinct_id":', id, tail.json].join('');
+  return { events, profileUpdate: { json: profileUpdate, bytes: 16 + idBytes + tail.bytes } };
 }
 
 /** UTF-8 length of a well-formed string (a surrogate pair is 4 bytes: 2 + 2). */

@@ -120,4 +120,25 @@ describe('ExposureDeduplicator', () => {
     expect(d.evictions).toBeGreaterThan(0);
     expect(d.seen(`u${n - 1}`, 'flag', 'rule', `v${n - 1}`, 0)).toBe(true);
   });
+
+  it('answers repeats as seen() would, and records nothing else', () => {
+    const d = new ExposureDeduplicator({ maxEntries: 4, windowMs: 60_000 }, 0);
+    const repeated = (user: string, now: number, variation = 'on') => d.repeated(user, 'flag', 'rule', variation, now);
+    expect(repeated('a', 0)).toBe(false); // unknown pair: nothing interned, nothing recorded
+    expect(d.size).toBe(0);
+    expect(see(d, 'a', 0)).toBe(false);
+    expect(repeated('a', 1_000)).toBe(true);
+    expect(repeated('a', 1_000, 'off')).toBe(false); // another variation is an exposure
+    expect(repeated('b', 1_000)).toBe(false); // not recorded by asking
+    expect(d.size).toBe(1);
+    expect(see(d, 'b', 1_000)).toBe(false);
+    expect(see(d, 'c', 1_000)).toBe(false); // {a, b} becomes the previous generation
+    expect(repeated('a', 2_000)).toBe(true); // moves a to the current one, as seen() would
+    expect(see(d, 'd', 2_000)).toBe(false); // drops {a, b}: b is evicted, a lives on
+    expect(d.evictions).toBe(1);
+    expect(repeated('a', 3_000)).toBe(true);
+    expect(repeated('b', 3_000)).toBe(false);
+    expect(repeated('a', 61_000)).toBe(false); // the window is over
+    expect(see(d, 'a', 61_000)).toBe(false);
+  });
 });

@@ -646,3 +646,47 @@ describe('deliverWith: the hook given as its runner', () => {
     expect([result, counted, sent]).toEqual(['dropped_by_hook', ['dropped_by_hook'], []]);
   });
 });
+
+describe('ExposurePipeline.isRepeat', () => {
+  it('answers exactly the decisions handle() would call duplicates, whatever comes in between', () => {
+    // One pipeline asks isRepeat() first, as the Node handler does; the other handles everything.
+    const clock = { now: T0 };
+    const asking = makePipeline({}, clock);
+    const handling = makePipeline({}, clock);
+    const users = ['user-1', 'user-2', 'anon', '', 42, undefined];
+    const variants = [
+      {},
+      { variationKey: 'variation_b' },
+      { ruleKey: null },
+      { ruleKey: 'default-rollout-7', variationKey: 'on' },
+      { enabled: false, variationKey: '' },
+      { flagKey: 'other_flag' },
+      { flagKey: '' },
+    ];
+    const seen: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      clock.now = T0 + i * 17_000; // crosses the 30-minute window
+      const n = flag(variants[i % variants.length], users[Math.floor(i / variants.length) % users.length]);
+      const repeat = asking.isRepeat(n);
+      const asked = repeat ? 'duplicate' : (asking.handle(n).skipReason ?? 'exported');
+      const handled = handling.handle(n).skipReason ?? 'exported';
+      expect(asked).toBe(handled);
+      seen.push(asked);
+    }
+    expect(new Set(seen)).toEqual(new Set(['exported', 'duplicate', 'no_rule', 'invalid_user_id', 'invalid_flag_key']));
+  });
+
+  it('is false for anything but a repeated flag decision, and never throws', () => {
+    const pipeline = makePipeline();
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('hostile');
+        },
+      },
+    );
+    for (const n of [null, 1, 'x', {}, { type: 'flag' }, hostile, flag()]) expect(pipeline.isRepeat(n)).toBe(false);
+    expect(new DecisionPipeline({ dedup: false }).isRepeat(flag())).toBe(false);
+  });
+});

@@ -23,7 +23,6 @@ const RECORD_TYPE_ATTRIBUTES: Record<RecordType, Attributes> = {
 export class Accounting {
   readonly counts: ExporterStats;
   readonly instruments: {
-    queued: Counter;
     exported: Counter;
     retried: Counter;
     dropped: Counter;
@@ -31,6 +30,7 @@ export class Accounting {
     duration: Histogram;
   };
   private readonly skipAttributes = new Map<string, Attributes>();
+  private readonly queuedByType: Record<RecordType, number> = { event: 0, profile: 0 };
 
   constructor(
     meter: Meter,
@@ -40,7 +40,6 @@ export class Accounting {
     private readonly onSettle: () => void,
   ) {
     this.instruments = {
-      queued: meter.createCounter(semconv.METRIC_RECORDS_QUEUED, { description: 'Records queued for Mixpanel' }),
       exported: meter.createCounter(semconv.METRIC_RECORDS_EXPORTED, { description: 'Records Mixpanel accepted' }),
       retried: meter.createCounter(semconv.METRIC_RECORDS_RETRIED, {
         description: 'Records sent again after a failure',
@@ -56,6 +55,13 @@ export class Accounting {
         unit: 's',
       }),
     };
+    // Queued inside decide(): counted as plain numbers, observed when metrics are collected.
+    meter
+      .createObservableCounter(semconv.METRIC_RECORDS_QUEUED, { description: 'Records queued for Mixpanel' })
+      .addCallback((result) => {
+        for (const type of ['event', 'profile'] as const)
+          result.observe(this.queuedByType[type], RECORD_TYPE_ATTRIBUTES[type]);
+      });
     meter
       .createObservableGauge(semconv.METRIC_QUEUE_SIZE, { description: 'Records waiting or in flight' })
       .addCallback((result) => {
@@ -90,7 +96,7 @@ export class Accounting {
 
   queued(q: RecordQueue): void {
     this.counts.queued++;
-    this.instruments.queued.add(1, RECORD_TYPE_ATTRIBUTES[q.recordType]);
+    this.queuedByType[q.recordType]++;
   }
 
   retried(q: RecordQueue, count: number): void {

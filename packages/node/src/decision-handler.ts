@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { type Attributes, type Counter, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import {
   ATTR_FEATURE_FLAG_CONTEXT_ID,
   ATTR_MIXPANEL_INSERT_ID,
@@ -18,7 +18,6 @@ import {
   type SkipReason,
 } from '@optimizely-mixpanel/core';
 import type { MixpanelExporter, RateLimitedLog } from '@optimizely-mixpanel/exporter';
-import { ATTR_OPTIMIZELY_EXPOSURE, ATTR_OPTIMIZELY_SKIP_REASON } from './semconv.js';
 import { recordExperimentContext } from './shared-context.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
 
@@ -49,14 +48,21 @@ export interface DecisionStats {
   skipped: Partial<Record<SkipReason, number>>;
 }
 
+/**
+ * Decisions by outcome (`exported`, or the skip reason) and hook removals by
+ * reason: plain counts inside `decide()`, read by observable counters when
+ * metrics are collected (a counter's `add()` per decision would cost more
+ * than the rest of a repeated decision).
+ */
+export interface DecisionCounts {
+  outcomes: Record<string, number>;
+  removals: Record<string, number>;
+}
+
 /** What the handler records into, owned by the instrumentation (so it outlives a reconfiguration). */
 export interface HandlerTelemetry {
   tracer(): Tracer;
-  /** `optimizely_mixpanel.decisions`, by `optimizely.exposure`. */
-  decisions(): Counter;
-  /** `optimizely_mixpanel.hook.removals`, by `optimizely.skip.reason`. */
-  removals(): Counter;
-  stats: DecisionStats;
+  counts: DecisionCounts;
   log: RateLimitedLog;
   warnOnce(key: string, message: string): void;
 }
@@ -88,8 +94,8 @@ export class DecisionHandler {
   private readonly traceIds: boolean;
   private readonly contextKey: Buffer | undefined;
   private readonly raw: boolean;
-  /** Metric attributes by result, made once: a repeated decision allocates nothing. */
-  private readonly attributes = new Map<string, Map<string, Attributes>>();
+  private readonly outcomes: Record<string, number>;
+  private readonly removals: Record<string, number>;
   private readonly count = (reason: SkipReason, removal?: boolean) => this.countSkip(reason, removal);
   private readonly report = (problem: HookProblem, error?: unknown) => this.reportHook(problem, error);
 
@@ -113,6 +119,8 @@ export class DecisionHandler {
       warn,
     });
     this.sink = new ExporterSink(exporter);
+    this.outcomes = telemetry.counts.outcomes;
+    this.removals = telemetry.counts.removals;
     const policy = config.contextId;
     this.raw = policy === 'raw';
     this.contextKey = policy === 'none' || this.raw ? undefined : contextIdKey(config);
@@ -121,18 +129,20 @@ export class DecisionHandler {
   /** Handles one DECISION notification of the client behind `clientConfig`. Never throws. */
   handle(notification: unknown, clientConfig: ClientConfigCache): void {
     try {
-      const config = clientConfig.get();
       let span: Span | undefined;
       if (this.spanEvents || this.traceIds) {
         const active = trace.getActiveSpan();
         if (active?.isRecording() === true) span = active;
       }
+      // Most decisions repeat one already exposed: with nothing to record on a span, only counted.
+      if (!span && !this.decisionSpans && this.pipeline.isRepeat(notification)) {
+        this.outcomes.duplicate = (this.outcomes.duplicate ?? 0) + 1;
+        return;
+      }
+      const config = clientConfig.get();
       const outcome = this.pipeline.handle(notification, config, this.traceIds ? span : undefined);
       const result = deliver(outcome, this.sink, this.config.exposureHook, this.count, this.report);
-      if (result === 'exported') {
-        this.telemetry.stats.exported++;
-        this.telemetry.decisions().add(1, this.attributesOf(ATTR_OPTIMIZELY_EXPOSURE, result));
-      }
+      if (result === 'exported') this.outcomes.exported = (this.outcomes.exported ?? 0) + 1;
       if (outcome.decision && ((this.spanEvents && span) || this.decisionSpans)) {
         this.recordEvaluation(outcome.decision, result, config, this.spanEvents ? span : undefined, outcome.exposure);
       }
@@ -143,25 +153,8 @@ export class DecisionHandler {
   }
 
   private countSkip(reason: SkipReason, removal?: boolean): void {
-    const skipped = this.telemetry.stats.skipped;
-    skipped[reason] = (skipped[reason] ?? 0) + 1;
-    if (removal) this.telemetry.removals().add(1, this.attributesOf(ATTR_OPTIMIZELY_SKIP_REASON, reason));
-    else this.telemetry.decisions().add(1, this.attributesOf(ATTR_OPTIMIZELY_EXPOSURE, reason));
-  }
-
-  private attributesOf(name: string, value: string): Attributes {
-    // Keyed by value within one map per attribute name: no string is built per decision.
-    let byValue = this.attributes.get(name);
-    if (!byValue) {
-      byValue = new Map();
-      this.attributes.set(name, byValue);
-    }
-    let attributes = byValue.get(value);
-    if (!attributes) {
-      attributes = { [name]: value };
-      byValue.set(value, attributes);
-    }
-    return attributes;
+    const counts = removal ? this.removals : this.outcomes;
+    counts[reason] = (counts[reason] ?? 0) + 1;
   }
 
   private reportHook(problem: HookProblem, error?: unknown): void {

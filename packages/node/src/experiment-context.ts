@@ -49,6 +49,14 @@ export class ExperimentContextStore {
   private evicted = 0;
   /** No entry expires before this (the front's expiry, read when last swept). */
   private frontExpiresAt = 0;
+  /**
+   * Write order is read through one iterator kept across writes: a new
+   * iterator per eviction would pass every slot deleted since the Map last
+   * compacted, and at the cap that made each write cost tens of microseconds.
+   */
+  private order: IterableIterator<[string, Entry]> | undefined;
+  /** The least recently written entry, once read from `order` and until removed or written again. */
+  private front: [string, Entry] | undefined;
 
   /** @throws TypeError on a non-positive `maxEntries` or `ttlMs`. */
   constructor(options: ExperimentContextOptions = {}) {
@@ -63,6 +71,7 @@ export class ExperimentContextStore {
     if (entry === undefined) {
       entry = { expiresAt: 0, pairs: [name, value] };
     } else {
+      if (this.front?.[0] === distinctId) this.front = undefined; // it moves to the back
       entries.delete(distinctId); // re-inserted at the back below
       const pairs = entry.pairs;
       if (nowMs >= entry.expiresAt) pairs.length = 0; // stale flags go with the expired entry
@@ -128,21 +137,24 @@ export class ExperimentContextStore {
 
   clear(): void {
     this.entries.clear();
+    this.order = undefined;
+    this.front = undefined;
   }
 
   private sweep(nowMs: number): void {
     const entries = this.entries;
     // The front holds the least recently written: over the cap it goes.
     while (entries.size > this.maxEntries) {
-      const oldest = entries.keys().next().value as string;
-      if (nowMs < (entries.get(oldest) as Entry).expiresAt) this.evicted++;
-      entries.delete(oldest);
+      const oldest = this.peekFront();
+      if (oldest === undefined) break;
+      if (nowMs < oldest[1].expiresAt) this.evicted++;
+      this.dropFront();
     }
     // Expired entries go too, a couple per write. With one time to live, expiry follows write order,
     // so the front's expiry bounds every other: until then there is nothing to look at.
     if (nowMs < this.frontExpiresAt) return;
     for (let n = 0; n < 2; n++) {
-      const first = entries.entries().next().value;
+      const first = this.peekFront();
       if (first === undefined) {
         this.frontExpiresAt = nowMs + this.ttlMs;
         return;
@@ -151,8 +163,27 @@ export class ExperimentContextStore {
         this.frontExpiresAt = first[1].expiresAt;
         return;
       }
-      entries.delete(first[0]);
+      this.dropFront();
     }
+  }
+
+  /** The least recently written entry, left in place. */
+  private peekFront(): [string, Entry] | undefined {
+    if (this.front !== undefined) return this.front;
+    let next = this.order?.next();
+    if (next === undefined || next.done === true) {
+      // Exhausted (or never read): a new iterator starts at the first entry still held.
+      this.order = this.entries.entries();
+      next = this.order.next();
+    }
+    this.front = next.done === true ? undefined : next.value;
+    return this.front;
+  }
+
+  private dropFront(): void {
+    if (this.front === undefined) return;
+    this.entries.delete(this.front[0]);
+    this.front = undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import {
-  type Counter,
+  type Attributes,
   diag,
   type MeterProvider,
   metrics,
@@ -18,9 +18,14 @@ import { type ClientConfigCache, subscribeClient } from '@optimizely-mixpanel/co
 import { MixpanelExporter, RateLimitedLog } from '@optimizely-mixpanel/exporter';
 import { CohortTargeting, cohortConfig } from './cohorts.js';
 import { configFromEnv } from './config.js';
-import { DecisionHandler, type DecisionStats, type HandlerTelemetry } from './decision-handler.js';
+import { type DecisionCounts, DecisionHandler, type DecisionStats, type HandlerTelemetry } from './decision-handler.js';
 import { track } from './lifecycle.js';
-import { METRIC_DECISIONS, METRIC_HOOK_REMOVALS } from './semconv.js';
+import {
+  ATTR_OPTIMIZELY_EXPOSURE,
+  ATTR_OPTIMIZELY_SKIP_REASON,
+  METRIC_DECISIONS,
+  METRIC_HOOK_REMOVALS,
+} from './semconv.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
@@ -41,12 +46,10 @@ interface RuntimeState {
   exporterFailed: boolean;
   warnedEarly: boolean;
   warned: Set<string>;
-  stats: DecisionStats;
+  counts: DecisionCounts;
   log: RateLimitedLog;
   tracerProvider: TracerProvider | undefined;
   meterProvider: MeterProvider | undefined;
-  decisions: Counter | undefined;
-  removals: Counter | undefined;
   telemetry: HandlerTelemetry | undefined;
   cohorts: CohortTargeting | undefined;
   cohortsFailed: boolean;
@@ -111,13 +114,24 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
   }
 
   protected override _updateMetricInstruments(): void {
-    const state = this.state;
-    state.decisions = this.meter.createCounter(METRIC_DECISIONS, {
-      description: 'Optimizely decisions, by optimizely.exposure: exported, or why not (duplicate, no_rule, ...)',
-    });
-    state.removals = this.meter.createCounter(METRIC_HOOK_REMOVALS, {
-      description: 'Exposure events removed by the exposure hook, by optimizely.skip.reason',
-    });
+    // Observed at collection from the plain counts the decision path keeps.
+    const counts = this.state.counts;
+    this.meter
+      .createObservableCounter(METRIC_DECISIONS, {
+        description: 'Optimizely decisions, by optimizely.exposure: exported, or why not (duplicate, no_rule, ...)',
+      })
+      .addCallback((result) => {
+        for (const [outcome, n] of Object.entries(counts.outcomes))
+          result.observe(n, attributesOf(ATTR_OPTIMIZELY_EXPOSURE, outcome));
+      });
+    this.meter
+      .createObservableCounter(METRIC_HOOK_REMOVALS, {
+        description: 'Exposure events removed by the exposure hook, by optimizely.skip.reason',
+      })
+      .addCallback((result) => {
+        for (const [reason, n] of Object.entries(counts.removals))
+          result.observe(n, attributesOf(ATTR_OPTIMIZELY_SKIP_REASON, reason));
+      });
   }
 
   private get state(): RuntimeState {
@@ -128,12 +142,10 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       exporterFailed: false,
       warnedEarly: false,
       warned: new Set(),
-      stats: { exported: 0, skipped: {} },
+      counts: { outcomes: {}, removals: {} },
       log: new RateLimitedLog(() => this.log),
       tracerProvider: undefined,
       meterProvider: undefined,
-      decisions: undefined,
-      removals: undefined,
       telemetry: undefined,
       cohorts: undefined,
       cohortsFailed: false,
@@ -205,8 +217,10 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
 
   /** What became of decisions so far: exported, and skipped by reason. */
   stats(): DecisionStats {
-    const { exported, skipped } = this.state.stats;
-    return { exported, skipped: { ...skipped } };
+    const { outcomes, removals } = this.state.counts;
+    const { exported = 0, ...skipped } = outcomes;
+    for (const [reason, n] of Object.entries(removals)) skipped[reason] = (skipped[reason] ?? 0) + n;
+    return { exported, skipped };
   }
 
   /** The exporter in use (to flush or read stats); created with the first instrumented client. */
@@ -277,9 +291,7 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
       const config = this.cohorts?.withEvaluationAttributes(this.getConfig()) ?? this.getConfig();
       state.telemetry ??= {
         tracer: () => this.tracer,
-        decisions: () => state.decisions ?? this.meter.createCounter(METRIC_DECISIONS),
-        removals: () => state.removals ?? this.meter.createCounter(METRIC_HOOK_REMOVALS),
-        stats: state.stats,
+        counts: state.counts,
         log: state.log,
         warnOnce: (key, message) => this.warnOnce(key, message),
       };
@@ -362,4 +374,16 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
         'with your own NodeSDK, call sdk.start() before the first require or import of the SDK, or pass each early client to instrumentation.instrumentClient(client).',
     );
   }
+}
+
+const metricAttributes = new Map<string, Attributes>();
+/** `{ [name]: value }`, made once per pair (a handful of outcomes). */
+function attributesOf(name: string, value: string): Attributes {
+  const key = `${name}=${value}`;
+  let attributes = metricAttributes.get(key);
+  if (!attributes) {
+    attributes = { [name]: value };
+    metricAttributes.set(key, attributes);
+  }
+  return attributes;
 }

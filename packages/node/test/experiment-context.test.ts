@@ -48,6 +48,34 @@ describe('ExperimentContextStore', () => {
     expect(store.evictions).toBe(0);
   });
 
+  it('evicts in write order through long runs of writes, rewrites and expiries, as a plain list would', () => {
+    // A reference model: ids in write order. The store must hold exactly its last maxEntries live ids.
+    const max = 50;
+    const ttl = 1_000;
+    const store = new ExperimentContextStore({ maxEntries: max, ttlMs: ttl });
+    let order: Array<{ id: string; at: number }> = [];
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      const now = Math.floor(i / 10); // ten writes per ms: entries expire along the way
+      const id = `u${Math.floor(random() * (random() < 0.5 ? 60 : 5_000))}`; // hot and cold ids
+      store.set(id, A, `v${i}`, now);
+      order = order.filter((e) => e.id !== id);
+      order.push({ id, at: now });
+      if (order.length > max) order = order.slice(order.length - max);
+      if (i % 97 === 0) {
+        const live = order.filter((e) => now < e.at + ttl).map((e) => e.id);
+        for (const e of order) expect(store.has(e.id, now)).toBe(live.includes(e.id));
+        expect(store.size).toBeLessThanOrEqual(max);
+        expect(store.size).toBeGreaterThanOrEqual(live.length);
+      }
+    }
+    expect(store.evictions).toBeGreaterThan(0);
+  });
+
   it('refuses settings that cannot work', () => {
     expect(() => new ExperimentContextStore({ maxEntries: 0 })).toThrow(/maxEntries/);
     expect(() => new ExperimentContextStore({ ttlMs: -1 })).toThrow(/ttlMs/);
