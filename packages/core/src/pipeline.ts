@@ -48,7 +48,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
   private readonly includeRuleless: boolean;
   private readonly records: RecordBuilder;
   private readonly now: () => number;
-  private readonly dedupClock: () => number;
+  protected readonly dedupClock: () => number;
   /** The dedup memory, or undefined when dedup is off. */
   readonly deduplicator: D | undefined;
   private readonly windowMs: number;
@@ -103,31 +103,6 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     } catch {
       // Hostile payloads (throwing getters, proxies) end here.
       return { decision, skipReason: 'invalid_notification' };
-    }
-  }
-
-  /**
-   * True when `notification` is a flag decision this memory already exposed
-   * within the window: what {@link handle} would answer as `duplicate`, with
-   * the same effect on the memory, found without reading the decision whole.
-   * Only valid exposures are ever recorded, so a repeat needs no validation.
-   * False (nothing recorded) for anything else, and when the memory cannot
-   * tell: {@link handle} it then. Never throws.
-   */
-  isRepeat(notification: unknown): boolean {
-    const memory = this.deduplicator;
-    if (!memory?.repeated) return false;
-    try {
-      const n = notification as Partial<DecisionNotification>;
-      const info = n.decisionInfo;
-      if (n.type !== 'flag' || !info) return false;
-      const { userId } = n;
-      const { flagKey, ruleKey, variationKey } = info;
-      if (typeof userId !== 'string' || typeof flagKey !== 'string' || typeof ruleKey !== 'string') return false;
-      const variation = typeof variationKey === 'string' && variationKey !== '' ? variationKey : 'off';
-      return memory.repeated(userId, flagKey, ruleKey, variation, this.dedupClock());
-    } catch {
-      return false;
     }
   }
 
@@ -256,6 +231,31 @@ export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
       attributePicker(config.attributeAllowlist, warn),
       RememberingRecordBuilder,
     );
+  }
+
+  /**
+   * True when `notification` is a flag decision this memory already exposed
+   * within the window: what {@link handle} would answer as `duplicate`, with
+   * the same effect on the memory, found without reading the decision whole.
+   * Only valid exposures are ever recorded, so a repeat needs no validation.
+   * False (nothing recorded) for anything else, and when the memory cannot
+   * tell: {@link handle} it then. Never throws.
+   */
+  isRepeat(notification: unknown): boolean {
+    const memory = this.deduplicator;
+    if (!memory?.repeated) return false;
+    try {
+      const n = notification as Partial<DecisionNotification>;
+      const info = n.decisionInfo;
+      if (n.type !== 'flag' || !info) return false;
+      const { userId } = n;
+      const { flagKey, ruleKey, variationKey } = info;
+      if (typeof userId !== 'string' || typeof flagKey !== 'string' || typeof ruleKey !== 'string') return false;
+      const variation = typeof variationKey === 'string' && variationKey !== '' ? variationKey : 'off';
+      return memory.repeated(userId, flagKey, ruleKey, variation, this.dedupClock());
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -118,7 +118,7 @@ export interface Deduplicator {
   seen(userId: string, flagKey: string, ruleKey: string, variationKey: string, nowMs: number): boolean;
   /**
    * Optional: what `seen` returns for a duplicate, with the same effect; false,
-   * recording nothing, otherwise. Lets {@link ExposurePipeline.isRepeat} answer
+   * recording nothing, otherwise. Lets {@link DecisionPipeline.isRepeat} answer
    * a repeated decision before reading it whole.
    */
   repeated?(userId: string, flagKey: string, ruleKey: string, variationKey: string, nowMs: number): boolean;

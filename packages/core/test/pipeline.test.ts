@@ -647,7 +647,7 @@ describe('deliverWith: the hook given as its runner', () => {
   });
 });
 
-describe('ExposurePipeline.isRepeat', () => {
+describe('DecisionPipeline.isRepeat', () => {
   it('answers exactly the decisions handle() would call duplicates, whatever comes in between', () => {
     // One pipeline asks isRepeat() first, as the Node handler does; the other handles everything.
     const clock = { now: T0 };
