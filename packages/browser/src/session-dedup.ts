@@ -11,7 +11,7 @@ type Entry = [string, string, number];
  * holds a few users' flags), saved to sessionStorage once per task after a change.
  */
 export function sessionDedup(windowMs: number | undefined, maxEntries: number | undefined): Deduplicator {
-  const window = positiveOr(windowMs, 30 * 60 * 1000);
+  const windowLength = positiveOr(windowMs, 30 * 60 * 1000);
   const max = Math.max(1, Math.floor(positiveOr(maxEntries, 500)));
   let entries: Map<string, Entry>;
   let scheduled = false;
@@ -35,12 +35,12 @@ export function sessionDedup(windowMs: number | undefined, maxEntries: number | 
   };
 
   return {
-    windowMs: window,
+    windowMs: windowLength,
     seen(userId, flagKey, ruleKey, variationKey, nowMs) {
       const key = keyOf(userId, flagKey);
       const entry = entries.get(key);
       entries.delete(key);
-      if (entry && entry[0] === ruleKey && entry[1] === variationKey && nowMs - entry[2] < window) {
+      if (entry && entry[0] === ruleKey && entry[1] === variationKey && nowMs - entry[2] < windowLength) {
         entries.set(key, entry); // recency refreshed, window not
         return true;
       }
