@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import * as sdk from 'optimizely-sdk-v6';
-import { DecisionPipeline, ExposureDeduplicator } from '../dist/esm/index.js';
+import { DecisionPipeline, ExposureDeduplicator, exposureJson } from '../dist/esm/index.js';
 
 const gc = globalThis.gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -71,12 +71,21 @@ const millions = (xs) => {
 
 const rows = [];
 const baseline = [];
+let sink = 0;
 for (const count of [1_000, 100_000, 1_000_000]) {
   const ids = users(count);
   const handleAll = (pipeline) => (n) => {
     for (let i = 0; i < n; i++) {
       payload.userId = ids[i % count];
       pipeline.handle(payload);
+    }
+  };
+  // What Node does with a first exposure: the records as the JSON its exporter queues.
+  const handleToJson = (pipeline) => (n) => {
+    for (let i = 0; i < n; i++) {
+      payload.userId = ids[i % count];
+      const { exposure } = pipeline.handle(payload);
+      if (exposure) sink += exposureJson(exposure).profileUpdate.bytes;
     }
   };
   const dedupAll = (dedup, at) => (n) => {
@@ -86,6 +95,7 @@ for (const count of [1_000, 100_000, 1_000_000]) {
   handleAll(new DecisionPipeline())(50_000); // warm-up
 
   const fresh = [];
+  const freshJson = [];
   const dup = [];
   const dedupFresh = [];
   const dedupDup = [];
@@ -102,6 +112,11 @@ for (const count of [1_000, 100_000, 1_000_000]) {
           pipeline = new DecisionPipeline({ dedup: { maxEntries: 2 * count } });
           handleAll(pipeline)(count);
         }
+      }),
+    );
+    freshJson.push(
+      rate(fills * count, () => {
+        for (let f = 0; f < fills; f++) handleToJson(new DecisionPipeline({ dedup: { maxEntries: 2 * count } }))(count);
       }),
     );
     // Every later decision for the same users is a duplicate.
@@ -138,6 +153,7 @@ for (const count of [1_000, 100_000, 1_000_000]) {
   rows.push({
     users: count,
     'first exposures, M/s': millions(fresh),
+    '+ records as JSON, M/s': millions(freshJson),
     'duplicates, M/s': millions(dup),
     'dedup alone: first, M/s': millions(dedupFresh),
     'dedup alone: dup, M/s': millions(dedupDup),
@@ -148,6 +164,7 @@ for (const count of [1_000, 100_000, 1_000_000]) {
 client.close();
 
 const decideRate = summary(baseline).median;
+if (sink === 0) throw new Error('no JSON records were built');
 console.log(`core: normalize + dedup on one core (CPU time), Node ${process.version}, ${process.arch}`);
 console.log(
   `baseline: SDK 6.6.1 decide() with no listener, ${(decideRate / 1e6).toFixed(3)} M/s; ` +

@@ -147,6 +147,7 @@ export class ExposureDeduplicator {
   private lastRule: string | undefined;
   private lastVariation: string | undefined;
   private lastPair = 0;
+  private lastKeyUser: string | undefined;
   /** The key hash of the last lookup: fields, not a pair allocated per decision. */
   private keyHigh = 0;
   private keyLow = 0;
@@ -266,6 +267,9 @@ export class ExposureDeduplicator {
 
   /** Sets `this.keyHigh`/`this.keyLow` to the 64-bit hash of (flag, user). */
   private keyOf(flagKey: string, distinctId: string): void {
+    // repeated() then seen() for one first exposure: hashed once.
+    if (distinctId === this.lastKeyUser && flagKey === this.lastFlagKey) return;
+    this.lastKeyUser = distinctId;
     const flag = flagKey === this.lastFlagKey ? this.lastFlag : this.flagState(flagKey);
     // cyrb53's two lanes, continued from the flag's state, with both 32-bit halves kept.
     let a = flag.a;

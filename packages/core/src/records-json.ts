@@ -142,13 +142,18 @@ export function exposureJson(exposure: Exposure): ExposureJson | undefined {
     return undefined;
   }
   const parts = partsOf(records);
-  const id = JSON.stringify(exposure.distinctId);
+  const id = quote(exposure.distinctId);
   const idBytes = utf8Bytes(id);
   const events: RecordJson[] = [];
   if (input) {
     const shared = parts.eventShared(exposure);
     const trace = input.traceId ? `,"trace_id":"${input.traceId}"` : '';
-    const time = String(input.time);
+    // Event times are whole minutes: the same few for every exposure.
+    if (input.time !== lastTime) {
+      lastTime = input.time;
+      lastTimeText = String(input.time);
+    }
+    const time = lastTimeText;
     // join() makes one flat string: it is kept until sent, and sliced then to add the token, which a
     // string of concatenated pieces would first have to copy whole.
     const json = [
@@ -171,6 +176,16 @@ export function exposureJson(exposure: Exposure): ExposureJson | undefined {
   const tail = parts.profileTail(name, value);
   const profileUpdate = ['{"$distinct_id":', id, tail.json].join('');
   return { events, profileUpdate: { json: profileUpdate, bytes: 16 + idBytes + tail.bytes } };
+}
+
+let lastTime = Number.NaN;
+let lastTimeText = '';
+// What JSON.stringify escapes in a well-formed string (ids are checked well-formed).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+/** `JSON.stringify(s)` for a well-formed string, without its cost for the usual plain id. */
+function quote(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
 /** UTF-8 length of a well-formed string (a surrogate pair is 4 bytes: 2 + 2). */

@@ -30,11 +30,11 @@ export type ExperimentProperties = Record<string, string>;
 export const DEFAULT_CONTEXT_MAX_ENTRIES = 100_000;
 export const DEFAULT_CONTEXT_TTL_MS = 24 * 60 * 60 * 1000;
 
-/** One user's context: `[name0, value0, name1, value1, ...]`, a few flags at most, so a scan beats a map. */
-interface Entry {
-  expiresAt: number;
-  pairs: string[];
-}
+/**
+ * One user's context: `[expiresAt, name0, value0, name1, value1, ...]`, a few flags at most, so a scan
+ * beats a map; one array per user, as entries live for hours and each object is the collector's work.
+ */
+type Entry = [expiresAt: number, ...pairs: string[]];
 
 /**
  * A bounded, time-limited map from distinct id to experiment context. Writes
@@ -69,18 +69,17 @@ export class ExperimentContextStore {
     const entries = this.entries;
     let entry = entries.get(distinctId);
     if (entry === undefined) {
-      entry = { expiresAt: 0, pairs: [name, value] };
+      entry = [0, name, value];
     } else {
       if (this.front?.[0] === distinctId) this.front = undefined; // it moves to the back
       entries.delete(distinctId); // re-inserted at the back below
-      const pairs = entry.pairs;
-      if (nowMs >= entry.expiresAt) pairs.length = 0; // stale flags go with the expired entry
-      let i = 0;
-      while (i < pairs.length && pairs[i] !== name) i += 2;
-      if (i < pairs.length) pairs[i + 1] = value;
-      else entry.pairs = pairs.concat(name, value); // exact size: push() would reserve ~16 spare slots
+      if (nowMs >= entry[0]) entry.length = 1; // stale flags go with the expired entry
+      let i = 1;
+      while (i < entry.length && entry[i] !== name) i += 2;
+      if (i < entry.length) entry[i + 1] = value;
+      else entry = entry.concat(name, value) as Entry; // exact size: push() would reserve ~16 spare slots
     }
-    entry.expiresAt = nowMs + this.ttlMs;
+    entry[0] = nowMs + this.ttlMs;
     entries.set(distinctId, entry);
     this.sweep(nowMs);
   }
@@ -96,16 +95,15 @@ export class ExperimentContextStore {
   /** Whether `distinctId` has live context. */
   has(distinctId: string, nowMs: number = Date.now()): boolean {
     const entry = this.entries.get(distinctId);
-    return entry !== undefined && nowMs < entry.expiresAt;
+    return entry !== undefined && nowMs < entry[0];
   }
 
   /** The live context of `distinctId` as a new object, or undefined. */
   get(distinctId: string, nowMs: number = Date.now()): ExperimentProperties | undefined {
     const entry = this.entries.get(distinctId);
-    if (entry === undefined || nowMs >= entry.expiresAt) return undefined;
+    if (entry === undefined || nowMs >= entry[0]) return undefined;
     const out: ExperimentProperties = {};
-    const pairs = entry.pairs;
-    for (let i = 0; i < pairs.length; i += 2) out[pairs[i] as string] = pairs[i + 1] as string;
+    for (let i = 1; i < entry.length; i += 2) out[entry[i] as string] = entry[i + 1] as string;
     return out;
   }
 
@@ -116,11 +114,10 @@ export class ExperimentContextStore {
    */
   addTo(distinctId: string, properties: Record<string, unknown>, nowMs: number = Date.now()): boolean {
     const entry = this.entries.get(distinctId);
-    if (entry === undefined || nowMs >= entry.expiresAt) return false;
-    const pairs = entry.pairs;
-    for (let i = 0; i < pairs.length; i += 2) {
-      const name = pairs[i] as string;
-      if (!Object.hasOwn(properties, name)) properties[name] = pairs[i + 1];
+    if (entry === undefined || nowMs >= entry[0]) return false;
+    for (let i = 1; i < entry.length; i += 2) {
+      const name = entry[i] as string;
+      if (!Object.hasOwn(properties, name)) properties[name] = entry[i + 1];
     }
     return true;
   }
@@ -147,7 +144,7 @@ export class ExperimentContextStore {
     while (entries.size > this.maxEntries) {
       const oldest = this.peekFront();
       if (oldest === undefined) break;
-      if (nowMs < oldest[1].expiresAt) this.evicted++;
+      if (nowMs < oldest[1][0]) this.evicted++;
       this.dropFront();
     }
     // Expired entries go too, a couple per write. With one time to live, expiry follows write order,
@@ -159,8 +156,8 @@ export class ExperimentContextStore {
         this.frontExpiresAt = nowMs + this.ttlMs;
         return;
       }
-      if (nowMs < first[1].expiresAt) {
-        this.frontExpiresAt = first[1].expiresAt;
+      if (nowMs < first[1][0]) {
+        this.frontExpiresAt = first[1][0];
         return;
       }
       this.dropFront();
