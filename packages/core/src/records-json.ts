@@ -181,6 +181,7 @@ export function exposureJson(exposure: Exposure): ExposureJson | undefined {
 let lastTime = Number.NaN;
 let lastTimeText = '';
 // What JSON.stringify escapes in a well-formed string (ids are checked well-formed).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
 /** `JSON.stringify(s)` for a well-formed string, without its cost for the usual plain id. */
