@@ -66,24 +66,9 @@ export function toHex(h: Hash128): string {
   return hex32(h[0]) + hex32(h[1]) + hex32(h[2]) + hex32(h[3]);
 }
 
-const HEX_DIGITS = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
-let hexBytes: Uint8Array | undefined;
-let latin1: { decode(bytes: Uint8Array): string } | undefined;
-
-/** h1..h4 as 32 hex characters, one flat string: ids outlive the decision (queued until sent), and a
- * string of sixteen concatenated pieces costs several times as much to keep. */
+/** h1..h4 as 32 hex characters. */
 function lanesHex(): string {
-  hexBytes ??= new Uint8Array(32);
-  latin1 ??= new TextDecoder('latin1');
-  const out = hexBytes;
-  for (let i = 0; i < 8; i++) {
-    const shift = 28 - 4 * i;
-    out[i] = HEX_DIGITS[(h1 >>> shift) & 15] as number;
-    out[8 + i] = HEX_DIGITS[(h2 >>> shift) & 15] as number;
-    out[16 + i] = HEX_DIGITS[(h3 >>> shift) & 15] as number;
-    out[24 + i] = HEX_DIGITS[(h4 >>> shift) & 15] as number;
-  }
-  return latin1.decode(out);
+  return hex32(h1 >>> 0) + hex32(h2 >>> 0) + hex32(h3 >>> 0) + hex32(h4 >>> 0);
 }
 
 /**
