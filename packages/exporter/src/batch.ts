@@ -57,3 +57,54 @@ function withToken(q: RecordQueue, json: string, tokenJson: string): string {
   const empty = json.endsWith(',"properties":{}}');
   return `${json.slice(0, -2)}${empty ? '' : ','}"token":${tokenJson}}}`;
 }
+
+/**
+ * {@link requestBody} as UTF-8 bytes, written record by record into one
+ * buffer: no body string is built, nor encoded again by the transport. Equal,
+ * byte for byte, to `Buffer.from(requestBody(q, batch, token))`; undefined
+ * when a record's `bytes` is not its UTF-8 length (the caller then encodes the
+ * string).
+ */
+export function requestBytes(q: RecordQueue, batch: readonly QueuedRecord[], token: string): Buffer | undefined {
+  const tokenJson = JSON.stringify(token);
+  // The token's JSON may hold non-ASCII characters: its pieces are encoded once.
+  const eventPiece = Buffer.from(`,"token":${tokenJson}}}`);
+  const emptyEventPiece = Buffer.from(`"token":${tokenJson}}}`);
+  const profilePiece = Buffer.from(`{"$token":${tokenJson},`);
+  const profileOnly = Buffer.from(`{"$token":${tokenJson}}`);
+  // Room for each record and its token (at most the longer piece); imports carry no token.
+  const piece = q.endpoint === 'import' ? 0 : profilePiece.length;
+  let total = 2 + Math.max(0, batch.length - 1); // brackets and commas
+  for (const r of batch) total += r.bytes + piece;
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  out[at++] = 0x5b; // [
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i] as QueuedRecord;
+    if (i > 0) out[at++] = 0x2c; // ,
+    if (at + r.bytes + piece > total - 1) return undefined;
+    if (q.endpoint === 'import') {
+      if (out.write(r.json, at) !== r.bytes) return undefined;
+      at += r.bytes;
+    } else if (q.recordType === 'profile') {
+      // Ahead of the record's own keys, as `{ $token, ...update }` would be.
+      if (r.json === '{}') {
+        at += profileOnly.copy(out, at);
+        continue;
+      }
+      // The record goes one byte before its place, so its `{` falls where the piece's `,` goes.
+      const start = at + profilePiece.length - 1;
+      if (out.write(r.json, start) !== r.bytes) return undefined;
+      profilePiece.copy(out, at);
+      at = start + r.bytes;
+    } else {
+      // `{"event":…,"properties":{…}}`: the token is the last property, as `{ ...properties, token }` would be.
+      if (out.write(r.json, at) !== r.bytes || r.bytes < 4) return undefined;
+      at += r.bytes - 2;
+      const empty = out[at - 1] === 0x7b; // `"properties":{}`
+      at += (empty ? emptyEventPiece : eventPiece).copy(out, at);
+    }
+  }
+  out[at++] = 0x5d; // ]
+  return at === total ? out : out.subarray(0, at);
+}

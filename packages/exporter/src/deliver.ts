@@ -1,7 +1,7 @@
 import { context, ROOT_CONTEXT, type Span, type Tracer, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { Accounting } from './accounting.js';
-import { type BatchLimits, requestBody, takeBatch, tokenOverhead } from './batch.js';
+import { type BatchLimits, requestBody, requestBytes, takeBatch, tokenOverhead } from './batch.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
 import type { QueuedRecord, RecordQueue, Undeliverable } from './record-queue.js';
 import { truncate } from './redact.js';
@@ -9,7 +9,7 @@ import { recordFailure, recordRejected, startRequestSpan } from './request-span.
 import { classifyResponse, describeResponse, type Outcome } from './response.js';
 import { type ResolvedRetryOptions, retryDelayMs } from './retry.js';
 import * as semconv from './semconv.js';
-import type { Transport, TransportResponse } from './transport.js';
+import type { Transport, TransportRequest, TransportResponse } from './transport.js';
 import type { DropReason } from './types.js';
 
 export interface DeliveryOptions {
@@ -149,20 +149,35 @@ export class Delivery {
       attempt,
       links: batch.map((r) => r.link),
     });
-    const body = requestBody(q, batch, token);
     const started = performance.now();
     let status = 0;
     let result: AttemptResult;
     const shutdown = this.abortController.signal;
     const deadline = attemptSignal(requestTimeoutMs, shutdown);
+    // The body as bytes, written once; as a string only for a transport that reads it.
+    const bytes = requestBytes(q, batch, token);
+    let body: string | undefined;
+    const request: TransportRequest = {
+      endpoint: q.endpoint,
+      records: batch.length,
+      signal: deadline.signal,
+      bytes,
+      get body() {
+        body ??= requestBody(q, batch, token);
+        return body;
+      },
+    };
     try {
       // Suppressed: HTTP instrumentations must not trace (or loop on) our own requests.
       const response = await context.with(suppressTracing(trace.setSpan(ROOT_CONTEXT, span)), () =>
-        transport.send({ endpoint: q.endpoint, body, records: batch.length, signal: deadline.signal }),
+        transport.send(request),
       );
       status = response.status;
       if (status) span.setAttribute(semconv.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-      span.setAttribute(semconv.ATTR_HTTP_REQUEST_BODY_SIZE, response.requestBytes ?? Buffer.byteLength(body));
+      span.setAttribute(
+        semconv.ATTR_HTTP_REQUEST_BODY_SIZE,
+        response.requestBytes ?? bytes?.length ?? Buffer.byteLength(request.body),
+      );
       const outcome = classifyResponse(q.endpoint, batch.length, response);
       this.report(span, q, response, outcome);
       result =

@@ -11,6 +11,11 @@ export interface TransportRequest {
   endpoint: Endpoint;
   /** The records as a JSON array. */
   body: string;
+  /**
+   * The same body as UTF-8 bytes, when the exporter wrote them: a transport
+   * that sends bytes uses these, and the string is then never built.
+   */
+  bytes?: Uint8Array | undefined;
   /** How many records the body holds. */
   records: number;
   /** Aborts the request (timeout or shutdown). */
@@ -96,7 +101,7 @@ export class FetchTransport implements Transport {
 
   async send(request: TransportRequest): Promise<TransportResponse> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
-    let body: string | Buffer = request.body;
+    let body: string | Uint8Array = request.bytes ?? request.body;
     if (request.endpoint === 'import') {
       if (this.authorization) headers.Authorization = this.authorization;
       if (this.gzipMinBytes !== false && body.length >= this.gzipMinBytes) {

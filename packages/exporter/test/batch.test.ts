@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestBody, takeBatch, tokenOverhead } from '../src/batch.js';
+import { requestBody, requestBytes, takeBatch, tokenOverhead } from '../src/batch.js';
 import { RecordQueue, recordValue, toQueuedRecord } from '../src/record-queue.js';
 
 const TOKEN = 'tok-"quoted"-é';
@@ -60,5 +60,28 @@ describe('batches', () => {
     expect(tooLarge).toHaveLength(1);
     expect(Buffer.byteLength(requestBody(q, records, TOKEN))).toBeLessThanOrEqual(1024);
     expect(q.items).toHaveLength(0);
+  });
+
+  it('writes the body as bytes equal to the encoded string, for every endpoint, or leaves it to the string', () => {
+    const events = [
+      { event: 'E', properties: { distinct_id: 'ünï "q" 😀', time: 1, $insert_id: 'i' } },
+      { event: 'E', properties: {} },
+      { event: 'Ê', properties: { token: 'theirs', nested: { properties: {} } } },
+    ];
+    const updates = [{ $distinct_id: 'ü', $set: { 'ä b': 'c\n' } }, {}];
+    for (const token of [TOKEN, 'plain', '😀']) {
+      for (const [q, values] of [
+        [track, events],
+        [imports, events],
+        [engage, updates],
+      ] as const) {
+        const records = values.map((v) => toQueuedRecord(q, v, undefined));
+        const bytes = requestBytes(q, records, token);
+        expect(bytes && Buffer.from(bytes).toString()).toBe(requestBody(q, records, token));
+        expect(requestBytes(q, [], token)?.toString()).toBe('[]');
+        // A record whose byte count is not its own: the caller encodes the string instead.
+        expect(requestBytes(q, [{ ...records[0]!, bytes: records[0]!.bytes - 1 }], token)).toBeUndefined();
+      }
+    }
   });
 });
