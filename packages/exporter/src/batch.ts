@@ -77,6 +77,9 @@ export function requestBytes(q: RecordQueue, batch: readonly QueuedRecord[], tok
   let total = 2 + Math.max(0, batch.length - 1); // brackets and commas
   for (const r of batch) total += r.bytes + piece;
   const out = Buffer.allocUnsafe(total);
+  // A record as long in bytes as in characters is ASCII: copied as Latin-1, nothing to transcode.
+  const write = (r: QueuedRecord, offset: number) =>
+    out.write(r.json, offset, r.bytes === r.json.length ? 'latin1' : 'utf8');
   let at = 0;
   out[at++] = 0x5b; // [
   for (let i = 0; i < batch.length; i++) {
@@ -84,7 +87,7 @@ export function requestBytes(q: RecordQueue, batch: readonly QueuedRecord[], tok
     if (i > 0) out[at++] = 0x2c; // ,
     if (at + r.bytes + piece > total - 1) return undefined;
     if (q.endpoint === 'import') {
-      if (out.write(r.json, at) !== r.bytes) return undefined;
+      if (write(r, at) !== r.bytes) return undefined;
       at += r.bytes;
     } else if (q.recordType === 'profile') {
       // Ahead of the record's own keys, as `{ $token, ...update }` would be.
@@ -94,12 +97,12 @@ export function requestBytes(q: RecordQueue, batch: readonly QueuedRecord[], tok
       }
       // The record goes one byte before its place, so its `{` falls where the piece's `,` goes.
       const start = at + profilePiece.length - 1;
-      if (out.write(r.json, start) !== r.bytes) return undefined;
+      if (write(r, start) !== r.bytes) return undefined;
       profilePiece.copy(out, at);
       at = start + r.bytes;
     } else {
       // `{"event":…,"properties":{…}}`: the token is the last property, as `{ ...properties, token }` would be.
-      if (out.write(r.json, at) !== r.bytes || r.bytes < 4) return undefined;
+      if (write(r, at) !== r.bytes || r.bytes < 4) return undefined;
       at += r.bytes - 2;
       const empty = out[at - 1] === 0x7b; // `"properties":{}`
       at += (empty ? emptyEventPiece : eventPiece).copy(out, at);
