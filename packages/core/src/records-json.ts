@@ -154,27 +154,14 @@ export function exposureJson(exposure: Exposure): ExposureJson | undefined {
       lastTimeText = String(input.time);
     }
     const time = lastTimeText;
-    // join() makes one flat string: it is kept until sent, and sliced then to add the token, which a
-    // string of concatenated pieces would first have to copy whole.
-    const json = [
-      parts.eventPrefix,
-      id,
-      ',"time":',
-      time,
-      ',"$insert_id":"',
-      input.insertId,
-      '",',
-      shared.json,
-      trace,
-      '}}',
-    ].join('');
+    const json = `${parts.eventPrefix}${id},"time":${time},"$insert_id":"${input.insertId}",${shared.json}${trace}}}`;
     // Only the id and the remembered parts can hold non-ASCII characters.
     const ascii = 8 + time.length + 15 + input.insertId.length + 2 + trace.length + 2;
     events.push({ json, bytes: parts.eventPrefixBytes + idBytes + ascii + shared.bytes });
   }
   const { name, value } = exposure.profileProperty;
   const tail = parts.profileTail(name, value);
-  const profileUpdate = ['{"$distinct_id":', id, tail.json].join('');
+  const profileUpdate = `{"$distinct_id":${id}${tail.json}`;
   return { events, profileUpdate: { json: profileUpdate, bytes: 16 + idBytes + tail.bytes } };
 }
 
