@@ -154,14 +154,27 @@ export function exposureJson(exposure: Exposure): ExposureJson | undefined {
       lastTimeText = String(input.time);
     }
     const time = lastTimeText;
-    const json = `${parts.eventPrefix}${id},"time":${time},"$insert_id":"${input.insertId}",${shared.json}${trace}}}`;
+    // join() makes one flat string where a template makes a chain of pieces: records wait in the
+    // queue until sent, and each piece is one more object for every young-generation collection to copy.
+    const json = [
+      parts.eventPrefix,
+      id,
+      ',"time":',
+      time,
+      ',"$insert_id":"',
+      input.insertId,
+      '",',
+      shared.json,
+      trace,
+      '}}',
+    ].join('');
     // Only the id and the remembered parts can hold non-ASCII characters.
     const ascii = 8 + time.length + 15 + input.insertId.length + 2 + trace.length + 2;
     events.push({ json, bytes: parts.eventPrefixBytes + idBytes + ascii + shared.bytes });
   }
   const { name, value } = exposure.profileProperty;
   const tail = parts.profileTail(name, value);
-  const profileUpdate = `{"$distinct_id":${id}${tail.json}`;
+  const profileUpdate = ['{"$distinct_id":', id, tail.json].join('');
   return { events, profileUpdate: { json: profileUpdate, bytes: 16 + idBytes + tail.bytes } };
 }
 
