@@ -1,4 +1,5 @@
 import { PipelineExposure } from './exposure.js';
+import { PairMemo } from './memo.js';
 import type { RecordBuilder } from './records.js';
 import type { Exposure } from './types.js';
 
@@ -29,11 +30,9 @@ class Parts {
   readonly eventPrefix: string;
   readonly eventPrefixBytes: number;
   /** By flag key, then rule key, then variation key. */
-  private readonly shared = new Map<string, Map<string, Map<string, Shared>>>();
-  private sharedCount = 0;
+  private readonly shared = new PairMemo<Map<string, Shared>>();
   /** `,"$set":{<name>:<value>}}` by property name, then value. */
-  private readonly sets = new Map<string, Map<string, RecordJson>>();
-  private setCount = 0;
+  private readonly sets = new PairMemo<RecordJson>();
 
   constructor(private readonly records: RecordBuilder) {
     this.eventPrefix = `{"event":${JSON.stringify(records.eventName)},"properties":{"distinct_id":`;
@@ -41,8 +40,8 @@ class Parts {
   }
 
   eventShared(e: PipelineExposure): Shared {
-    let byRule = this.shared.get(e.flagKey);
-    let byVariation = byRule?.get(e.ruleKey);
+    // By flag and rule key, then variation key.
+    let byVariation = this.shared.get(e.flagKey, e.ruleKey);
     let shared = byVariation?.get(e.variationKey);
     if (
       shared === undefined ||
@@ -50,19 +49,9 @@ class Parts {
       shared.experimentId !== e.experimentId ||
       shared.variationId !== e.variationId
     ) {
-      if (this.sharedCount >= 10_000) {
-        this.shared.clear();
-        this.sharedCount = 0;
-        byRule = undefined;
-      }
-      if (byRule === undefined) {
-        byRule = new Map();
-        this.shared.set(e.flagKey, byRule);
-      }
-      byVariation = byRule.get(e.ruleKey);
       if (byVariation === undefined) {
         byVariation = new Map();
-        byRule.set(e.ruleKey, byVariation);
+        this.shared.set(e.flagKey, e.ruleKey, byVariation);
       }
       const json = this.sharedJson(e);
       shared = {
@@ -72,8 +61,9 @@ class Parts {
         json,
         bytes: utf8Bytes(json),
       };
+      // A datafile has few variations per rule; the cap only guards against hostile input.
+      if (byVariation.size >= 1_000) byVariation.clear();
       byVariation.set(e.variationKey, shared);
-      this.sharedCount++;
     }
     return shared;
   }
@@ -88,22 +78,11 @@ class Parts {
   }
 
   profileTail(name: string, value: string): RecordJson {
-    let byValue = this.sets.get(name);
-    let tail = byValue?.get(value);
+    let tail = this.sets.get(name, value);
     if (tail === undefined) {
-      if (this.setCount >= 10_000) {
-        this.sets.clear();
-        this.setCount = 0;
-        byValue = undefined;
-      }
-      if (byValue === undefined) {
-        byValue = new Map();
-        this.sets.set(name, byValue);
-      }
       const json = `,"$set":${JSON.stringify({ [name]: value })}}`;
       tail = { json, bytes: utf8Bytes(json) };
-      byValue.set(value, tail);
-      this.setCount++;
+      this.sets.set(name, value, tail);
     }
     return tail;
   }

@@ -1,5 +1,6 @@
 import type { MixpanelIdentity } from './identity.js';
 import { isWellFormed, propertyValue, truncateName } from './limits.js';
+import { PairMemo } from './memo.js';
 import type { EventFormat, FlagDecision, MixpanelEvent, PropertyValue } from './types.js';
 
 /** Event properties this package writes; allowlisted attributes never overwrite them. */
@@ -136,8 +137,7 @@ export class RememberingRecordBuilder extends RecordBuilder {
   private readonly experimentIds = new Map<string, string>();
   private readonly variationIds = new Map<string, string>();
   /** `$set` of a profile update by property name, then value: copied, never shared. */
-  private readonly profileSets = new Map<string, Map<string, Record<string, string>>>();
-  private profileSetCount = 0;
+  private readonly profileSets = new PairMemo<Record<string, string>>();
 
   override profileName(flagKey: string): string | null {
     let name = this.names.get(flagKey);
@@ -155,22 +155,10 @@ export class RememberingRecordBuilder extends RecordBuilder {
    * literal, and like it defines an own property even for `__proto__`.
    */
   override profileSet(name: string, value: string): Record<string, string> {
-    let byValue = this.profileSets.get(name);
-    let template = byValue?.get(value);
+    let template = this.profileSets.get(name, value);
     if (template === undefined) {
-      // Names and values come from the datafile; the cap only guards against hostile input.
-      if (this.profileSetCount >= 10_000) {
-        this.profileSets.clear();
-        this.profileSetCount = 0;
-        byValue = undefined;
-      }
-      if (byValue === undefined) {
-        byValue = new Map();
-        this.profileSets.set(name, byValue);
-      }
       template = { [name]: value };
-      byValue.set(value, template);
-      this.profileSetCount++;
+      this.profileSets.set(name, value, template);
     }
     return { ...template };
   }

@@ -115,23 +115,23 @@ export class OptimizelyMixpanelInstrumentation extends InstrumentationBase<Optim
 
   protected override _updateMetricInstruments(): void {
     // Observed at collection from the plain counts the decision path keeps.
-    const counts = this.state.counts;
-    this.meter
-      .createObservableCounter(METRIC_DECISIONS, {
-        description: 'Optimizely decisions, by optimizely.exposure: exported, or why not (duplicate, no_rule, ...)',
-      })
-      .addCallback((result) => {
-        for (const [outcome, n] of Object.entries(counts.outcomes))
-          result.observe(n, attributesOf(ATTR_OPTIMIZELY_EXPOSURE, outcome));
+    const { outcomes, removals } = this.state.counts;
+    const observe = (name: string, description: string, counts: Record<string, number>, attribute: string) =>
+      this.meter.createObservableCounter(name, { description }).addCallback((result) => {
+        for (const [value, n] of Object.entries(counts)) result.observe(n, attributesOf(attribute, value));
       });
-    this.meter
-      .createObservableCounter(METRIC_HOOK_REMOVALS, {
-        description: 'Exposure events removed by the exposure hook, by optimizely.skip.reason',
-      })
-      .addCallback((result) => {
-        for (const [reason, n] of Object.entries(counts.removals))
-          result.observe(n, attributesOf(ATTR_OPTIMIZELY_SKIP_REASON, reason));
-      });
+    observe(
+      METRIC_DECISIONS,
+      'Optimizely decisions, by optimizely.exposure: exported, or why not (duplicate, no_rule, ...)',
+      outcomes,
+      ATTR_OPTIMIZELY_EXPOSURE,
+    );
+    observe(
+      METRIC_HOOK_REMOVALS,
+      'Exposure events removed by the exposure hook, by optimizely.skip.reason',
+      removals,
+      ATTR_OPTIMIZELY_SKIP_REASON,
+    );
   }
 
   private get state(): RuntimeState {
