@@ -243,7 +243,7 @@ export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
    */
   isRepeat(notification: unknown): boolean {
     const memory = this.deduplicator;
-    if (!memory?.repeated) return false;
+    if (!memory) return false;
     try {
       const n = notification as Partial<DecisionNotification>;
       const info = n.decisionInfo;

@@ -116,12 +116,6 @@ export interface Deduplicator {
    * Any change of rule or variation is a new exposure.
    */
   seen(userId: string, flagKey: string, ruleKey: string, variationKey: string, nowMs: number): boolean;
-  /**
-   * Optional: what `seen` returns for a duplicate, with the same effect; false,
-   * recording nothing, otherwise. Lets {@link DecisionPipeline.isRepeat} answer
-   * a repeated decision before reading it whole.
-   */
-  repeated?(userId: string, flagKey: string, ruleKey: string, variationKey: string, nowMs: number): boolean;
   /** Forgets the user's entry for the flag, so the next decision is exported again. */
   forget(userId: string, flagKey: string): void;
 }

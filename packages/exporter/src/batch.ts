@@ -40,22 +40,12 @@ export function takeBatch(q: RecordQueue, limits: BatchLimits, overhead: number)
   return { records, tooLarge };
 }
 
-/** The request body: the records, token added where their endpoint wants it, as one JSON array. */
+/**
+ * The request body: the records, token added where their endpoint wants it, as one JSON array (for a
+ * transport that reads the string; the exporter sends {@link requestBytes}).
+ */
 export function requestBody(q: RecordQueue, batch: readonly QueuedRecord[], token: string): string {
-  const tokenJson = JSON.stringify(token);
-  const parts = batch.map((r) => withToken(q, r.json, tokenJson));
-  return `[${parts.join(',')}]`;
-}
-
-function withToken(q: RecordQueue, json: string, tokenJson: string): string {
-  if (q.endpoint === 'import') return json;
-  if (q.recordType === 'profile') {
-    // Ahead of the record's own keys, as `{ $token, ...update }` would be.
-    return json === '{}' ? `{"$token":${tokenJson}}` : `{"$token":${tokenJson},${json.slice(1)}`;
-  }
-  // `{"event":…,"properties":{…}}`: the token is the last property, as `{ ...properties, token }` would be.
-  const empty = json.endsWith(',"properties":{}}');
-  return `${json.slice(0, -2)}${empty ? '' : ','}"token":${tokenJson}}}`;
+  return (writeBody(q, batch, token, (r) => Buffer.byteLength(r.json)) as Buffer).toString();
 }
 
 /**
@@ -66,6 +56,16 @@ function withToken(q: RecordQueue, json: string, tokenJson: string): string {
  * string).
  */
 export function requestBytes(q: RecordQueue, batch: readonly QueuedRecord[], token: string): Buffer | undefined {
+  return writeBody(q, batch, token, (r) => r.bytes);
+}
+
+/** The body, each record taken as `size(record)` UTF-8 bytes; undefined when one is not. */
+function writeBody(
+  q: RecordQueue,
+  batch: readonly QueuedRecord[],
+  token: string,
+  size: (r: QueuedRecord) => number,
+): Buffer | undefined {
   const tokenJson = JSON.stringify(token);
   // The token's JSON may hold non-ASCII characters: its pieces are encoded once.
   const eventPiece = Buffer.from(`,"token":${tokenJson}}}`);
@@ -74,36 +74,37 @@ export function requestBytes(q: RecordQueue, batch: readonly QueuedRecord[], tok
   const profileOnly = Buffer.from(`{"$token":${tokenJson}}`);
   // Room for each record and its token (at most the longer piece); imports carry no token.
   const piece = q.endpoint === 'import' ? 0 : profilePiece.length;
+  const sizes = batch.map(size);
   let total = 2 + Math.max(0, batch.length - 1); // brackets and commas
-  for (const r of batch) total += r.bytes + piece;
+  for (const bytes of sizes) total += bytes + piece;
   const out = Buffer.allocUnsafe(total);
-  // A record as long in bytes as in characters is ASCII: copied as Latin-1, nothing to transcode.
-  const write = (r: QueuedRecord, offset: number) =>
-    out.write(r.json, offset, r.bytes === r.json.length ? 'latin1' : 'utf8');
   let at = 0;
   out[at++] = 0x5b; // [
   for (let i = 0; i < batch.length; i++) {
-    const r = batch[i] as QueuedRecord;
+    const { json } = batch[i] as QueuedRecord;
+    const bytes = sizes[i] as number;
+    // A record as long in bytes as in characters is ASCII: copied as Latin-1, nothing to transcode.
+    const write = (offset: number) => out.write(json, offset, bytes === json.length ? 'latin1' : 'utf8') === bytes;
     if (i > 0) out[at++] = 0x2c; // ,
-    if (at + r.bytes + piece > total - 1) return undefined;
+    if (at + bytes + piece > total - 1) return undefined;
     if (q.endpoint === 'import') {
-      if (write(r, at) !== r.bytes) return undefined;
-      at += r.bytes;
+      if (!write(at)) return undefined;
+      at += bytes;
     } else if (q.recordType === 'profile') {
       // Ahead of the record's own keys, as `{ $token, ...update }` would be.
-      if (r.json === '{}') {
+      if (json === '{}') {
         at += profileOnly.copy(out, at);
         continue;
       }
       // The record goes one byte before its place, so its `{` falls where the piece's `,` goes.
       const start = at + profilePiece.length - 1;
-      if (write(r, start) !== r.bytes) return undefined;
+      if (!write(start)) return undefined;
       profilePiece.copy(out, at);
-      at = start + r.bytes;
+      at = start + bytes;
     } else {
       // `{"event":…,"properties":{…}}`: the token is the last property, as `{ ...properties, token }` would be.
-      if (write(r, at) !== r.bytes || r.bytes < 4) return undefined;
-      at += r.bytes - 2;
+      if (bytes < 4 || !write(at)) return undefined;
+      at += bytes - 2;
       const empty = out[at - 1] === 0x7b; // `"properties":{}`
       at += (empty ? emptyEventPiece : eventPiece).copy(out, at);
     }

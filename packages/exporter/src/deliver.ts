@@ -163,7 +163,7 @@ export class Delivery {
       signal: deadline.signal,
       bytes,
       get body() {
-        body ??= requestBody(q, batch, token);
+        body ??= bytes ? bytes.toString() : requestBody(q, batch, token);
         return body;
       },
     };

@@ -78,6 +78,14 @@ describe('batches', () => {
         const records = values.map((v) => toQueuedRecord(q, v, undefined));
         const bytes = requestBytes(q, records, token);
         expect(bytes && Buffer.from(bytes).toString()).toBe(requestBody(q, records, token));
+        // What the spread objects would give, unicode and quotes included.
+        const sent = JSON.parse(requestBody(q, records, token)) as unknown[];
+        if (q === imports) expect(sent).toEqual(values);
+        else if (q === engage) expect(sent).toEqual(values.map((u) => ({ $token: token, ...u })));
+        else
+          expect(sent).toEqual(
+            (values as typeof events).map((e) => ({ event: e.event, properties: { ...e.properties, token } })),
+          );
         expect(requestBytes(q, [], token)?.toString()).toBe('[]');
         // A record whose byte count is not its own: the caller encodes the string instead.
         expect(requestBytes(q, [{ ...records[0]!, bytes: records[0]!.bytes - 1 }], token)).toBeUndefined();
