@@ -136,13 +136,13 @@ export class DecisionHandler {
       }
       // Most decisions repeat one already exposed: with nothing to record on a span, only counted.
       if (!span && !this.decisionSpans && this.pipeline.isRepeat(notification)) {
-        this.outcomes.duplicate = (this.outcomes.duplicate ?? 0) + 1;
+        this.countSkip('duplicate');
         return;
       }
       const config = clientConfig.get();
       const outcome = this.pipeline.handle(notification, config, this.traceIds ? span : undefined);
       const result = deliver(outcome, this.sink, this.config.exposureHook, this.count, this.report);
-      if (result === 'exported') this.outcomes.exported = (this.outcomes.exported ?? 0) + 1;
+      if (result === 'exported') tally(this.outcomes, result);
       if (outcome.decision && ((this.spanEvents && span) || this.decisionSpans)) {
         this.recordEvaluation(outcome.decision, result, config, this.spanEvents ? span : undefined, outcome.exposure);
       }
@@ -153,8 +153,7 @@ export class DecisionHandler {
   }
 
   private countSkip(reason: SkipReason, removal?: boolean): void {
-    const counts = removal ? this.removals : this.outcomes;
-    counts[reason] = (counts[reason] ?? 0) + 1;
+    tally(removal ? this.removals : this.outcomes, reason);
   }
 
   private reportHook(problem: HookProblem, error?: unknown): void {
@@ -235,4 +234,8 @@ function contextIdKey(config: OptimizelyMixpanelInstrumentationConfig): Buffer {
     return createHash('sha256').update('optimizely-mixpanel feature_flag.context.id\0').update(token).digest();
   }
   return randomBytes(32);
+}
+
+function tally(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
 }
