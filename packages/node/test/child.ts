@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { DATAFILE_PATH } from '../../../test/support/optimizely.js';
 import { FIXTURES } from './helpers.js';
 
@@ -74,3 +76,27 @@ export function spoolFiles(dir: string): string[] {
 
 /** Our diag lines, which are the only output the instrumentation may add. */
 export const OUR_LINE = /^@optimizely-mixpanel\/.*$\n?/gm;
+
+/**
+ * For a test file of child processes that spool: one local Mixpanel server for the file (reset before
+ * each test) and a fresh temporary folder per test, `dir`, with `spoolDir` inside it.
+ */
+export function serverAndSpool(
+  token: string,
+  prefix: string,
+): { server: LocalMixpanelServer; dir: string; spoolDir: string } {
+  const harness = { server: new LocalMixpanelServer({ token }), dir: '', spoolDir: '' };
+  let folder: ReturnType<typeof tempFolder> | undefined;
+  beforeAll(async () => {
+    await harness.server.start();
+  });
+  afterAll(() => harness.server.stop());
+  beforeEach(() => {
+    harness.server.reset();
+    folder = tempFolder(prefix);
+    harness.dir = folder.dir;
+    harness.spoolDir = `${folder.dir}/spool`;
+  });
+  afterEach(() => folder?.remove());
+  return harness;
+}

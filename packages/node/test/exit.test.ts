@@ -1,29 +1,15 @@
-import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OUR_LINE, runNode, spoolFiles, tempFolder } from './child.js';
+import { describe, expect, it } from 'vitest';
+import { OUR_LINE, runNode, serverAndSpool, spoolFiles } from './child.js';
 
 const TOKEN = 'exit-token-7c1d0e';
-let server: LocalMixpanelServer;
-let folder: ReturnType<typeof tempFolder>;
-let spoolDir: string;
-
-beforeAll(async () => {
-  server = new LocalMixpanelServer({ token: TOKEN });
-  await server.start();
-});
-afterAll(() => server.stop());
-beforeEach(() => {
-  server.reset();
-  folder = tempFolder('exit-spool-');
-  spoolDir = `${folder.dir}/spool`;
-});
-afterEach(() => folder.remove());
+const harness = serverAndSpool(TOKEN, 'exit-spool-');
+const { server } = harness;
 
 function env(extra: Record<string, string | undefined> = {}) {
   return {
     MIXPANEL_TOKEN: TOKEN,
     MIXPANEL_API_HOST: server.url,
-    OPTIMIZELY_MIXPANEL_SPOOL_DIR: spoolDir,
+    OPTIMIZELY_MIXPANEL_SPOOL_DIR: harness.spoolDir,
     OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS: '10000',
     USERS: '300',
     ...extra,
@@ -60,8 +46,8 @@ describe('the process ends abruptly right after 300 exposures', () => {
     const ours = first.stderr.match(OUR_LINE) ?? [];
     expect(ours).toHaveLength(1);
     expect(ours[0]).toMatch(/600 Mixpanel record\(s\) undelivered at exit: 600 written to the spool/);
-    expect(ours[0]).toContain(spoolDir);
-    expect(spoolFiles(spoolDir).length).toBeGreaterThan(0);
+    expect(ours[0]).toContain(harness.spoolDir);
+    expect(spoolFiles(harness.spoolDir).length).toBeGreaterThan(0);
     const firstEnded = Date.now();
 
     // The next run of the app (other users, a natural exit) sends both runs' exposures.
@@ -75,6 +61,6 @@ describe('the process ends abruptly right after 300 exposures', () => {
       expect(Number(event.properties.time)).toBeLessThanOrEqual(firstEnded);
     }
     expect(server.profiles.size).toBe(600);
-    expect(spoolFiles(spoolDir)).toEqual([]);
+    expect(spoolFiles(harness.spoolDir)).toEqual([]);
   });
 });

@@ -1,33 +1,19 @@
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { flush, shutdown } from '../src/index.js';
-import { OUR_LINE, runNode, spoolFiles, tempFolder } from './child.js';
+import { OUR_LINE, runNode, serverAndSpool, spoolFiles } from './child.js';
 
 const TOKEN = 'routes-token-5a8e4f';
-let server: LocalMixpanelServer;
-let folder: ReturnType<typeof tempFolder>;
-let spoolDir: string;
-
-beforeAll(async () => {
-  server = new LocalMixpanelServer({ token: TOKEN });
-  await server.start();
-});
-afterAll(() => server.stop());
-beforeEach(() => {
-  server.reset();
-  folder = tempFolder('routes-spool-');
-  spoolDir = `${folder.dir}/spool`;
-});
-afterEach(() => folder.remove());
+const harness = serverAndSpool(TOKEN, 'routes-spool-');
+const { server } = harness;
 
 function env(extra: Record<string, string | undefined> = {}) {
   return {
     MIXPANEL_TOKEN: TOKEN,
     MIXPANEL_API_HOST: server.url,
-    OPTIMIZELY_MIXPANEL_SPOOL_DIR: spoolDir,
+    OPTIMIZELY_MIXPANEL_SPOOL_DIR: harness.spoolDir,
     USERS: '100',
     // The app's own NodeSDK exports no spans here (no collector to wait for).
     OTEL_TRACES_EXPORTER: 'none',
@@ -55,7 +41,7 @@ describe('flush() and shutdown()', () => {
     expect(run.stderr).toBe(''); // nothing was left for the exit line
     expect(deliveredUsers()).toBe(100);
     expect(server.profiles.size).toBe(100);
-    expect(spoolFiles(spoolDir)).toEqual([]);
+    expect(spoolFiles(harness.spoolDir)).toEqual([]);
   });
 });
 
@@ -73,7 +59,7 @@ describe.each([
   it('process.exit(0) spools them, and the next run delivers them once', async () => {
     const first = await runNode('sdk5', 'durable.cjs', false, env({ ROUTE: route, MODE: 'exit' }));
     expect(first.code).toBe(0);
-    expect(spoolFiles(spoolDir).length).toBeGreaterThan(0);
+    expect(spoolFiles(harness.spoolDir).length).toBeGreaterThan(0);
     await runNode('sdk5', 'durable.cjs', false, env({ ROUTE: route, MODE: 'natural', USER_OFFSET: '100' }));
     expect(deliveredUsers()).toBe(200);
     expect(server.store.duplicates).toBe(0);
@@ -99,12 +85,12 @@ describe('a read-only spool folder', () => {
 
   it('gives one warning; the app runs unchanged and delivers as without a spool', async () => {
     if (asNobody || process.getuid?.() !== 0) {
-      fs.mkdirSync(spoolDir, { mode: 0o555 });
-      fs.chmodSync(spoolDir, 0o555);
-      fs.chmodSync(folder.dir, 0o755);
+      fs.mkdirSync(harness.spoolDir, { mode: 0o555 });
+      fs.chmodSync(harness.spoolDir, 0o555);
+      fs.chmodSync(harness.dir, 0o755);
     } else {
-      fs.writeFileSync(`${folder.dir}/not-a-folder`, '');
-      spoolDir = `${folder.dir}/not-a-folder/spool`;
+      fs.writeFileSync(`${harness.dir}/not-a-folder`, '');
+      harness.spoolDir = `${harness.dir}/not-a-folder/spool`;
     }
     const plain = await runNode(
       'sdk6',
@@ -122,6 +108,6 @@ describe('a read-only spool folder', () => {
     expect(ours[0]).toMatch(/spool unavailable.*cannot use/);
     expect(run.stderr.replace(OUR_LINE, '')).toBe(plain.stderr);
     expect(deliveredUsers()).toBe(100);
-    if (fs.existsSync(spoolDir)) expect(fs.readdirSync(spoolDir)).toEqual([]);
+    if (fs.existsSync(harness.spoolDir)) expect(fs.readdirSync(harness.spoolDir)).toEqual([]);
   });
 });
