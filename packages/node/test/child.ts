@@ -16,8 +16,9 @@ export interface Run {
 
 export interface Started {
   child: ChildProcess;
-  /** Stdout so far. */
+  /** Stdout and stderr so far. */
   stdout: () => string;
+  stderr: () => string;
   done: Promise<Run>;
 }
 
@@ -48,7 +49,7 @@ export function startNode(
   const done = new Promise<Run>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
-  return { child, stdout: () => stdout, done };
+  return { child, stdout: () => stdout, stderr: () => stderr, done };
 }
 
 /** Runs a fixture entry, with the preload (`--require`) or without it. */

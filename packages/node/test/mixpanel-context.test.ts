@@ -1,12 +1,12 @@
 // Child processes: a node:http shop under the preload (SDK 5.x and 6.x, CommonJS and ESM), its own
 // `mixpanel` 0.24 client, the local Mixpanel server, an OTLP receiver and a real redis-server.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { LocalMixpanelServer, OtlpReceiver } from '@optimizely-mixpanel/local-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DATAFILE_PATH } from '../../../test/support/optimizely.js';
 import { type RedisServer, startRedis } from '../../../test/support/redis.js';
-import { FIXTURES } from './helpers.js';
+import { startNode } from './child.js';
+import type { FIXTURES } from './helpers.js';
 
 const TOKEN = 'shop-token-5d4c3b2a';
 const FLAG = '[Optimizely] checkout_redesign';
@@ -48,41 +48,28 @@ async function startShop(
 ): Promise<Shop> {
   const args = flag ? [flag, '@optimizely-mixpanel/node/register', entry] : [entry];
   // No HTTP_PROXY/HTTPS_PROXY: the mixpanel client cannot start with one.
-  const child = spawn(process.execPath, args, {
-    cwd: FIXTURES[fixture],
-    env: {
-      PATH: process.env.PATH,
-      DATAFILE: DATAFILE_PATH,
-      MIXPANEL_TOKEN: TOKEN,
-      MIXPANEL_API_HOST: server.url,
-      APP_MIXPANEL_TOKEN: TOKEN,
-      APP_MIXPANEL_HOST: new URL(server.url).host,
-      OTEL_TRACES_EXPORTER: 'none',
-      OTEL_METRICS_EXPORTER: 'none',
-      OTEL_LOGS_EXPORTER: 'none',
-      OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS: '3000',
-      // No spool: what one test leaves undelivered must not be replayed into another.
-      OPTIMIZELY_MIXPANEL_SPOOL_DIR: 'off',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = startNode(fixture, args, {
+    MIXPANEL_TOKEN: TOKEN,
+    MIXPANEL_API_HOST: server.url,
+    APP_MIXPANEL_TOKEN: TOKEN,
+    APP_MIXPANEL_HOST: new URL(server.url).host,
+    OTEL_TRACES_EXPORTER: 'none',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS: '3000',
+    // No spool: what one test leaves undelivered must not be replayed into another.
+    OPTIMIZELY_MIXPANEL_SPOOL_DIR: 'off',
+    ...env,
   });
+  const { child } = started;
   running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => {
-    stdout += c;
-  });
-  child.stderr.on('data', (c) => {
-    stderr += c;
-  });
   const closed = once(child, 'close');
   const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /listening on (\d+)/.exec(stdout);
+    child.stdout?.on('data', () => {
+      const match = /listening on (\d+)/.exec(started.stdout());
       if (match) resolve(Number(match[1]));
     });
-    child.on('close', (code) => reject(new Error(`shop exited (${code}): ${stderr}`)));
+    child.on('close', (code) => reject(new Error(`shop exited (${code}): ${started.stderr()}`)));
   });
   return {
     async get(path) {
@@ -93,7 +80,7 @@ async function startShop(
       child.kill('SIGTERM');
       await closed;
       running.delete(child);
-      return { stdout, stderr };
+      return { stdout: started.stdout(), stderr: started.stderr() };
     },
   };
 }

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { LocalMixpanelServer, OtlpReceiver } from '@optimizely-mixpanel/local-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DATAFILE_PATH } from '../../../test/support/optimizely.js';
-import { spoolFiles, tempFolder } from './child.js';
-import { FIXTURES } from './helpers.js';
+import { type Run, spoolFiles, startNode, tempFolder } from './child.js';
+import type { FIXTURES } from './helpers.js';
 
 const TOKEN = 'preload-token-1a2b3c';
 let server: LocalMixpanelServer;
@@ -28,13 +26,6 @@ beforeEach(() => {
 });
 afterEach(() => folder.remove());
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Starts a fixture app the way users do, with or without the preload flag. */
 function runApp(
   fixture: keyof typeof FIXTURES,
@@ -43,35 +34,20 @@ function runApp(
   env: Record<string, string | undefined> = {},
 ): Promise<Run> {
   const args = flag ? [flag, '@optimizely-mixpanel/node/register', entry] : [entry];
-  const child = spawn(process.execPath, args, {
-    cwd: FIXTURES[fixture],
-    env: {
-      PATH: process.env.PATH,
-      DATAFILE: DATAFILE_PATH,
-      USERS: '10',
-      MIXPANEL_TOKEN: TOKEN,
-      MIXPANEL_API_HOST: server.url,
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_METRICS_EXPORTER: 'none',
-      OTEL_LOGS_EXPORTER: 'none',
-      OTEL_SERVICE_NAME: `fixture-${fixture}`,
-      OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS: '3000',
-      OPTIMIZELY_MIXPANEL_SPOOL_DIR: `${folder.dir}/spool`,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => {
-    stdout += c;
-  });
-  child.stderr.on('data', (c) => {
-    stderr += c;
-  });
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return startNode(fixture, args, {
+    USERS: '10',
+    MIXPANEL_TOKEN: TOKEN,
+    MIXPANEL_API_HOST: server.url,
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_SERVICE_NAME: `fixture-${fixture}`,
+    OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS: '3000',
+    OPTIMIZELY_MIXPANEL_SPOOL_DIR: `${folder.dir}/spool`,
+    ...env,
+  }).done;
 }
 
 const ROUTES = [
