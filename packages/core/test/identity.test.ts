@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DecisionPipeline } from '../src/index.js';
+import { flag } from './payloads.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 
-function decision(attributes: Record<string, unknown>, userId = 'user-123') {
-  return {
-    type: 'flag',
-    userId,
-    attributes,
-    decisionInfo: {
-      flagKey: 'checkout_redesign',
-      enabled: true,
-      variationKey: 'variation_a',
-      ruleKey: 'checkout_redesign_ab',
-      variables: {},
-      reasons: [],
-      decisionEventDispatched: true,
-    },
-  };
-}
+/** The notification for `userId` with these SDK user attributes. */
+const decision = (attributes: Record<string, unknown>, userId = 'user-123') => flag({}, userId, attributes);
 
 const pipeline = (config = {}) => new DecisionPipeline({ now: () => T0, ...config });
 
