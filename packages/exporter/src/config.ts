@@ -2,7 +2,7 @@ import type { BatchLimits } from './batch.js';
 import { resolveApiHost } from './hosts.js';
 import type { QueueBounds } from './record-queue.js';
 import { type ResolvedRetryOptions, resolveRetryOptions } from './retry.js';
-import { FetchTransport, type ImportAuth, type Transport } from './transport.js';
+import { HttpTransport, type ImportAuth, type Transport } from './transport.js';
 import type { MixpanelExporterConfig } from './types.js';
 
 const MAX_BATCH_SIZE = 2000;
@@ -50,7 +50,7 @@ export function resolveConfig(config: MixpanelExporterConfig): ResolvedConfig {
     retry: resolveRetryOptions(config.retry),
     transport:
       config.transport ??
-      new FetchTransport({
+      new HttpTransport({
         baseUrl: resolveApiHost(config.apiHost, config.region),
         importAuth,
         gzipMinBytes: config.gzipMinBytes ?? 1024,

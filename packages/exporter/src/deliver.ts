@@ -187,7 +187,7 @@ export class Delivery {
     } catch (error) {
       const aborted = shutdown.aborted;
       const timeout = !aborted && deadline.timedOut();
-      const errorType = aborted ? 'shutdown' : timeout ? 'timeout' : ((error as Error)?.name ?? 'Error');
+      const errorType = aborted ? 'shutdown' : timeout ? 'timeout' : networkErrorType(error);
       const message = truncate(
         redact(timeout ? `request timed out after ${requestTimeoutMs} ms` : describeError(error)),
         300,
@@ -285,6 +285,13 @@ function attemptSignal(timeoutMs: number, shutdown: AbortSignal) {
       shutdown.removeEventListener('abort', onShutdown);
     },
   };
+}
+
+/** The socket error's code (`ECONNREFUSED`, `ECONNRESET`, ...), else the error's name: low cardinality either way. */
+function networkErrorType(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code)) return code;
+  return (error as Error | undefined)?.name ?? 'Error';
 }
 
 function describeError(error: unknown): string {

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 
@@ -54,26 +56,39 @@ export type ImportAuth =
   | { serviceAccount: { username: string; secret: string; projectId: string } }
   | { apiSecret: string };
 
-export interface FetchTransportOptions {
+export interface HttpTransportOptions {
   baseUrl: URL;
   importAuth?: ImportAuth | undefined;
   /** Gzip `/import` bodies larger than this many bytes; `false` never. Default 1024. */
   gzipMinBytes?: number | false;
 }
 
-/** The default transport: the platform's `fetch`, JSON bodies, gzip for large `/import` batches. */
-export class FetchTransport implements Transport {
-  private readonly urls: Record<Endpoint, string>;
+/** Response text kept, at most: enough to classify any answer (a proxy's HTML page included). */
+const MAX_RESPONSE_CHARS = 64 * 1024;
+
+/**
+ * The default transport: Node's `http`/`https` with keep-alive connections of
+ * its own, JSON bodies, gzip for large `/import` batches. Not `fetch`: on
+ * Node 20 each `fetch` of a batch costs several times the CPU of the same
+ * request through `http` (its streams and copies of the body), and every
+ * exposure pays its share of that inside the application's process (see the
+ * delivery-floor benchmark). Redirects are never followed; idle sockets never
+ * keep the process alive.
+ */
+export class HttpTransport implements Transport {
+  private readonly urls: Record<Endpoint, URL>;
   private readonly authorization: string | undefined;
   private readonly gzipMinBytes: number | false;
   private readonly baseUrl: URL;
+  private readonly request: typeof httpRequest;
+  private readonly agent: HttpAgent;
 
-  constructor(options: FetchTransportOptions) {
+  constructor(options: HttpTransportOptions) {
     this.baseUrl = options.baseUrl;
     const url = (path: string, query: Record<string, string>) => {
       const u = new URL(path, options.baseUrl);
       for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
-      return u.toString();
+      return u;
     };
     const auth = options.importAuth;
     const projectId: Record<string, string> =
@@ -92,16 +107,23 @@ export class FetchTransport implements Transport {
       this.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
     }
     this.gzipMinBytes = options.gzipMinBytes ?? 1024;
+    const https = options.baseUrl.protocol === 'https:';
+    this.request = https ? httpsRequest : httpRequest;
+    // One request per endpoint is in flight at a time: two sockets, kept between batches.
+    this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   }
 
   target(endpoint: Endpoint): TransportTarget {
     const port = this.baseUrl.port ? Number(this.baseUrl.port) : this.baseUrl.protocol === 'https:' ? 443 : 80;
-    return { url: this.urls[endpoint], serverAddress: this.baseUrl.hostname, serverPort: port };
+    return { url: this.urls[endpoint].toString(), serverAddress: this.baseUrl.hostname, serverPort: port };
   }
 
   async send(request: TransportRequest): Promise<TransportResponse> {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
-    let body: string | Uint8Array = request.bytes ?? request.body;
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+    };
+    let body: Uint8Array = request.bytes ?? Buffer.from(request.body);
     if (request.endpoint === 'import') {
       if (this.authorization) headers.Authorization = this.authorization;
       if (this.gzipMinBytes !== false && body.length >= this.gzipMinBytes) {
@@ -109,21 +131,40 @@ export class FetchTransport implements Transport {
         headers['Content-Encoding'] = 'gzip';
       }
     }
-    const response = await fetch(this.urls[request.endpoint], {
-      method: 'POST',
-      headers,
-      body,
-      signal: request.signal,
-      // Never re-send the token-bearing body elsewhere, nor turn a POST into a bodiless GET.
-      redirect: 'manual',
+    headers['Content-Length'] = body.length;
+    const sent = body;
+    return new Promise<TransportResponse>((resolve, reject) => {
+      const req = this.request(
+        this.urls[request.endpoint],
+        { method: 'POST', headers, agent: this.agent, signal: request.signal },
+        (res) => {
+          res.setEncoding('utf8');
+          let text = '';
+          res.on('data', (chunk: string) => {
+            if (text.length < MAX_RESPONSE_CHARS) text += chunk;
+          });
+          res.once('error', reject);
+          // A response cut short ends in 'close' without 'end'.
+          res.once('close', () => {
+            if (!res.complete) reject(new Error('the connection closed before the response ended'));
+          });
+          res.once('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: text.slice(0, MAX_RESPONSE_CHARS),
+              retryAfter: header(res.headers['retry-after']),
+              location: header(res.headers.location),
+              requestBytes: sent.length,
+            }),
+          );
+        },
+      );
+      req.once('error', reject);
+      req.end(sent);
     });
-    const text = await response.text();
-    return {
-      status: response.status,
-      body: text,
-      retryAfter: response.headers.get('retry-after'),
-      location: response.headers.get('location'),
-      requestBytes: typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-    };
   }
+}
+
+function header(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }

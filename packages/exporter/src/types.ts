@@ -45,7 +45,7 @@ export interface MixpanelExporterConfig {
   retry?: RetryOptions;
   /** Gzip `/import` bodies from this size in bytes; `false` never. Default 1024. */
   gzipMinBytes?: number | false;
-  /** Send through this transport instead of `fetch` (e.g. {@link MixpanelClientTransport}). */
+  /** Send through this transport instead of Node's `http` (e.g. {@link MixpanelClientTransport}). */
   transport?: Transport;
   /**
    * Where records that cannot be delivered now go instead of being dropped

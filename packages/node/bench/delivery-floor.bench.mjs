@@ -1,10 +1,10 @@
 // The CPU a first exposure's delivery costs before any of this project's code runs: its two records,
 // already serialized as the exporter queues them, posted in batches of 2000 (one /track, one /engage
-// request) to the local Mixpanel-compatible server, through the platform's fetch as the exporter's
-// transport does, and through node:http for comparison. Reported per exposure (two records), median
+// request) to the local Mixpanel-compatible server, through node:http with a kept-alive connection
+// as the exporter's transport does, and through the platform's fetch for comparison. Reported per exposure (two records), median
 // and min-max of the rounds, in CPU time of this process (the server runs in a process of its own).
 //   node bench/delivery-floor.bench.mjs        (BENCH_ROUNDS, default 15)
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 15;
@@ -32,11 +32,16 @@ const viaFetch = async (path, body) => {
   });
   await response.text();
 };
+const agent = new Agent({ keepAlive: true });
 const viaHttp = (path, body) =>
   new Promise((resolve, reject) => {
     const req = request(
       `${url}/${path}?verbose=1&ip=0`,
-      { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', resolve);
@@ -46,12 +51,12 @@ const viaHttp = (path, body) =>
     req.end(body);
   });
 
-const results = { fetch: [], 'node:http': [] };
+const results = { 'node:http': [], fetch: [] };
 try {
   for (let r = 0; r < ROUNDS + 2; r++) {
     for (const [name, send] of [
-      ['fetch', viaFetch],
       ['node:http', viaHttp],
+      ['fetch', viaFetch],
     ]) {
       const events = batch(event);
       const profiles = batch(profile);

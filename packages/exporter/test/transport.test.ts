@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpTransport, type TransportRequest } from '../src/transport.js';
+
+const servers: Array<Server | NetServer> = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    (server as Server).closeAllConnections?.();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+async function listen<T extends Server | NetServer>(server: T): Promise<URL> {
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+}
+
+const request = (body = '[{"event":"E","properties":{}}]'): TransportRequest => ({
+  endpoint: 'track',
+  body,
+  records: 1,
+  signal: new AbortController().signal,
+});
+
+describe('HttpTransport', () => {
+  it('sends the body and reads the answer, over one kept-alive connection', async () => {
+    const bodies: string[] = [];
+    let connections = 0;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        bodies.push(`${req.method} ${req.url} ${req.headers['content-type']} ${body}`);
+        res.setHeader('retry-after', '7');
+        res.end('{"status":1,"error":null}');
+      });
+    });
+    server.on('connection', () => connections++);
+    const transport = new HttpTransport({ baseUrl: await listen(server) });
+    const first = await transport.send(request());
+    const second = await transport.send({ ...request(), bytes: Buffer.from('[{"event":"F","properties":{}}]') });
+    expect(first).toMatchObject({ status: 200, body: '{"status":1,"error":null}', retryAfter: '7', location: null });
+    expect(bodies).toEqual([
+      'POST /track?verbose=1&ip=0 application/json [{"event":"E","properties":{}}]',
+      'POST /track?verbose=1&ip=0 application/json [{"event":"F","properties":{}}]',
+    ]);
+    expect(second.requestBytes).toBe(31);
+    expect(connections).toBe(1);
+  });
+
+  it('rejects a response cut short, rather than taking part of it as the answer', async () => {
+    const server = createNetServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"status":');
+        socket.destroy();
+      });
+    });
+    const transport = new HttpTransport({ baseUrl: await listen(server) });
+    await expect(transport.send(request())).rejects.toThrow();
+  });
+
+  it("keeps only the head of a long answer (a proxy's page), and reads it to the end", async () => {
+    const page = `<html>${'x'.repeat(1024 * 1024)}</html>`;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/html' }).end(page));
+    });
+    const transport = new HttpTransport({ baseUrl: await listen(server) });
+    const response = await transport.send(request());
+    expect(response.status).toBe(200);
+    expect(response.body).toBe(page.slice(0, 64 * 1024));
+  });
+
+  it('lets the process exit while its connection stays open and idle', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('1'));
+    });
+    // The server would keep the idle connection for a minute: only the client side may let go.
+    server.keepAliveTimeout = 60_000;
+    const url = await listen(server);
+    const transport = fileURLToPath(new URL('../dist/transport.js', import.meta.url));
+    const script = `
+      const { HttpTransport } = require(${JSON.stringify(transport)});
+      new HttpTransport({ baseUrl: new URL(${JSON.stringify(url.href)}) })
+        .send({ endpoint: 'track', body: '[]', records: 0, signal: new AbortController().signal })
+        .then((r) => console.log(r.status));`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(out.trim()).toBe('200');
+  }, 20_000);
+});
