@@ -1,4 +1,5 @@
 import { type ExposureHook, runExposureHook } from '@optimizely-mixpanel/core';
+import { warnOnce } from './instrumentation.js';
 import type { ExposureHookRunner } from './types.js';
 
 /**
@@ -21,5 +22,10 @@ import type { ExposureHookRunner } from './types.js';
  * ```
  */
 export function exposureHook(hook: ExposureHook): ExposureHookRunner {
-  return { run: (exposure, decision, count, report) => runExposureHook(hook, exposure, decision, count, report) };
+  return {
+    run: (exposure, decision, count) =>
+      runExposureHook(hook, exposure, decision, count, (problem, ...error) =>
+        warnOnce(`exposureHook ${problem}`, ...error),
+      ),
+  };
 }

@@ -3,7 +3,6 @@ import {
   deliverWith,
   type Exposure,
   ExposurePipeline,
-  type HookProblem,
   type HookRunner,
   type SkipReason,
   subscribeWith,
@@ -15,8 +14,8 @@ type CreateInstance = (...args: unknown[]) => unknown;
 type Handler = (notification: unknown, config: ClientConfigCache) => void;
 
 interface State {
-  /** The enabled integration's handler; undefined before enable and after disable. */
-  handle: Handler | undefined;
+  /** The enabled integration's handler; absent before enable and after disable. */
+  handle?: Handler | undefined;
   /** Decisions made before enable(): replayed then, so none is lost. */
   pending: Array<[unknown, ClientConfigCache]>;
   clients: WeakSet<object>;
@@ -27,28 +26,25 @@ interface State {
 // Shared through globalThis: the bundled re-export and the app's bootstrap may hold separate copies.
 const STATE_KEY = Symbol.for('@optimizely-mixpanel/browser');
 const holder = globalThis as Record<symbol, State | undefined>;
-holder[STATE_KEY] ??= {
-  handle: undefined,
+const state = (holder[STATE_KEY] ??= {
   pending: [],
   clients: new WeakSet(),
   stats: { exposed: 0, skipped: {} },
   warned: new Set(),
-};
-const state = holder[STATE_KEY];
+});
 
 function count(reason: SkipReason): void {
-  state.stats.skipped[reason] = (state.stats.skipped[reason] ?? 0) + 1;
+  const skipped = state.stats.skipped;
+  skipped[reason] = (skipped[reason] ?? 0) + 1;
 }
 
 /** Warns once per message; `error`, when given, is appended but not part of what makes it once. */
 export function warnOnce(message: string, ...error: unknown[]): void {
-  if (state.warned.has(message)) return;
-  state.warned.add(message);
-  console.warn(`[@optimizely-mixpanel/browser] ${message}${error.length ? `: ${error[0]}` : ''}`);
-}
-
-function reportHook(problem: HookProblem, ...error: unknown[]): void {
-  warnOnce(`exposureHook ${problem}`, ...error);
+  const warned = state.warned;
+  if (!warned.has(message)) {
+    warned.add(message);
+    console.warn(`[@optimizely-mixpanel/browser] ${message}${error.length ? `: ${error[0]}` : ''}`);
+  }
 }
 
 /**
@@ -82,7 +78,8 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
     options.attributes,
   );
   // Called through `run`: a bare function, not made by exposureHook(), fails (counted as `error`), unsent.
-  const runHook: HookRunner | undefined = exposureHook && ((...args) => exposureHook.run(...args));
+  // `run` reports its hook's problems itself.
+  const runHook: HookRunner | undefined = exposureHook && ((e, d, c, r) => exposureHook.run(e, d, c, r));
 
   /** Complete exposures go to mixpanel-browser. */
   const send = (exposure: Exposure): SkipReason | undefined => {
@@ -91,12 +88,13 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
     if (mixpanel.get_distinct_id() !== distinctId) {
       if ((options.identity ?? 'identify') !== 'identify') {
         pipeline.forget(exposure);
-        warnOnce("Optimizely user id differs from Mixpanel's distinct_id, exposure skipped (identity: 'warn')");
+        warnOnce("user id differs from Mixpanel's distinct_id: exposure skipped");
         return 'identity_mismatch';
       }
       mixpanel.identify(distinctId);
     }
-    const property = { [exposure.profileProperty.name]: exposure.profileProperty.value };
+    const { name, value } = exposure.profileProperty;
+    const property = { [name]: value };
     // Super property first, so the exposure event and every later one carry the context.
     if (options.superProperties !== false) mixpanel.register(property);
     mixpanel.people.set(property);
@@ -118,7 +116,7 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
       const active = trace?.getActiveSpan();
       const span = active?.isRecording() ? active : undefined;
       const outcome = pipeline.handle(notification, config, options.traceIds !== false ? span : undefined);
-      const result = deliverWith(outcome, { send }, runHook, count, reportHook);
+      const result = deliverWith(outcome, { send }, runHook, count, warnOnce);
       if (span && outcome.decision) evaluationEvents?.(span, outcome, result, config);
     } catch (error) {
       count('error');
@@ -153,7 +151,8 @@ export function wrapCreateInstance(original: CreateInstance): CreateInstance {
     if (client) instrumentClient(client);
     return client;
   };
-  return Object.defineProperty(wrapped, '__optimizelyMixpanel', { value: true });
+  wrapped.__optimizelyMixpanel = true;
+  return wrapped;
 }
 
 /**

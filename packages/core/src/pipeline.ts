@@ -163,22 +163,18 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
       };
     }
     // The records are built when first read: a sender taking them as JSON never builds them.
-    const exposure = new PipelineExposure(this.records, input, {
+    const exposure = new PipelineExposure(
+      this.records,
+      input,
+      d,
       distinctId,
-      flagKey,
       variationKey,
       ruleKey,
-      ruleKind: d.ruleKind,
-      enabled: d.enabled,
-      decisionType: d.decisionType,
-      decisionEventDispatched: d.decisionEventDispatched,
       timestamp,
       insertId,
-      profileProperty: { name: profileName, value: profileValue },
-      experimentId: d.experimentId,
-      variationId: d.variationId,
-      userId: distinctId !== userId ? userId : undefined,
-    });
+      { name: profileName, value: profileValue },
+      distinctId !== userId ? userId : undefined,
+    );
     return { exposure, decision: d };
   }
 }
