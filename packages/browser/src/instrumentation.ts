@@ -26,12 +26,13 @@ interface State {
 // Shared through globalThis: the bundled re-export and the app's bootstrap may hold separate copies.
 const STATE_KEY = Symbol.for('@optimizely-mixpanel/browser');
 const holder = globalThis as Record<symbol, State | undefined>;
-const state = (holder[STATE_KEY] ??= {
+holder[STATE_KEY] ??= {
   pending: [],
   clients: new WeakSet(),
   stats: { exposed: 0, skipped: {} },
   warned: new Set(),
-});
+};
+const state = holder[STATE_KEY];
 
 function count(reason: SkipReason): void {
   const skipped = state.stats.skipped;
