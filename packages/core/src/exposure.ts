@@ -1,7 +1,7 @@
 import type { EventInput, RecordBuilder } from './records.js';
 import type { Exposure, FlagDecision, MixpanelEvent, MixpanelProfileUpdate, RuleKind } from './types.js';
 
-const UNBUILT = Symbol('unbuilt');
+const UNBUILT = Symbol();
 
 /**
  * An exposure as the pipeline makes it. Its Mixpanel records (`events`,

@@ -31,19 +31,14 @@ function lanes(parts: readonly string[], count: number, seed: number): void {
   for (let p = 0; p < count; p++) {
     const s = parts[p] as string;
     const n = s.length;
-    for (let i = 0; i < n; i++) {
-      const k = s.charCodeAt(i);
+    for (let i = 0; i <= n; i++) {
+      // The part's length, offset past every char code, closes each part.
+      const k = i < n ? s.charCodeAt(i) : 0x10000 + n;
       a = b ^ Math.imul(a ^ k, 597399067);
       b = c ^ Math.imul(b ^ k, 2869860233);
       c = d ^ Math.imul(c ^ k, 951274213);
       d = a ^ Math.imul(d ^ k, 2716044179);
     }
-    // The part's length, offset past every char code, closes each part.
-    const k = 0x10000 + n;
-    a = b ^ Math.imul(a ^ k, 597399067);
-    b = c ^ Math.imul(b ^ k, 2869860233);
-    c = d ^ Math.imul(c ^ k, 951274213);
-    d = a ^ Math.imul(d ^ k, 2716044179);
   }
   avalanche(a, b, c, d);
 }

@@ -90,10 +90,7 @@ export class RecordBuilder {
       // Letter prefixes keep 11+ digit ids from being flagged as card numbers.
       if (d.experimentId !== undefined) properties.experiment_id = this.value('exp_', d.experimentId);
       if (d.variationId !== undefined) properties.variation_id = this.value('var_', d.variationId);
-      if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
-      if (attributes) Object.assign(properties, attributes);
-      if (input.identity) addIdentity(properties, input.identity);
-      events.push({ event: this.eventName, properties });
+      events.push({ event: this.eventName, properties: finish(properties, input, attributes) });
     }
     if (this.format !== 'experiment_viewed') {
       const properties: MixpanelEvent['properties'] = {
@@ -104,10 +101,7 @@ export class RecordBuilder {
         'Variant name': variation,
         flag_key: flag,
       };
-      if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
-      if (attributes) Object.assign(properties, attributes);
-      if (input.identity) addIdentity(properties, input.identity);
-      events.push({ event: '$experiment_started', properties });
+      events.push({ event: '$experiment_started', properties: finish(properties, input, attributes) });
     }
     return events;
   }
@@ -176,9 +170,20 @@ export class RememberingRecordBuilder extends RecordBuilder {
   }
 }
 
-function addIdentity(properties: MixpanelEvent['properties'], identity: MixpanelIdentity): void {
-  if (identity.$device_id !== undefined) properties.$device_id = propertyValue(identity.$device_id);
-  if (identity.$user_id !== undefined) properties.$user_id = propertyValue(identity.$user_id);
+/** The properties every format ends with: trace id, allowlisted attributes, Mixpanel identity. */
+function finish(
+  properties: MixpanelEvent['properties'],
+  input: EventInput,
+  attributes: Record<string, PropertyValue> | undefined,
+): MixpanelEvent['properties'] {
+  const { traceId, identity } = input;
+  if (traceId) properties[TRACE_ID_PROPERTY] = traceId;
+  if (attributes) Object.assign(properties, attributes);
+  if (identity) {
+    if (identity.$device_id !== undefined) properties.$device_id = propertyValue(identity.$device_id);
+    if (identity.$user_id !== undefined) properties.$user_id = propertyValue(identity.$user_id);
+  }
+  return properties;
 }
 
 /** A usable event or property name: a non-empty, well-formed string of at most 255 characters. */
