@@ -1,4 +1,4 @@
-import { type ExposureHook, runExposureHook } from '@optimizely-mixpanel/core';
+import { deliverWith, type ExposureHook, type HookProblem, runExposureHook } from '@optimizely-mixpanel/core';
 import { warnOnce } from './instrumentation.js';
 import type { ExposureHookRunner } from './types.js';
 
@@ -22,10 +22,15 @@ import type { ExposureHookRunner } from './types.js';
  * ```
  */
 export function exposureHook(hook: ExposureHook): ExposureHookRunner {
+  const report = (problem: HookProblem, ...error: unknown[]) => warnOnce(`exposureHook ${problem}`, ...error);
   return {
-    run: (exposure, decision, count) =>
-      runExposureHook(hook, exposure, decision, count, (problem, ...error) =>
-        warnOnce(`exposureHook ${problem}`, ...error),
+    deliver: (outcome, send, count) =>
+      deliverWith(
+        outcome,
+        { send },
+        (exposure, decision, countRemoval) => runExposureHook(hook, exposure, decision, countRemoval, report),
+        count,
+        report,
       ),
   };
 }

@@ -1,9 +1,8 @@
 import {
   type ClientConfigCache,
-  deliverWith,
+  type DecisionResult,
   type Exposure,
   ExposurePipeline,
-  type HookRunner,
   type SkipReason,
   subscribeWith,
 } from '@optimizely-mixpanel/core';
@@ -78,9 +77,6 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
     sessionDedup(options.dedupWindowMs, options.dedupMaxEntries),
     options.attributes,
   );
-  // Called through `run`: a bare function, not made by exposureHook(), fails (counted as `error`), unsent.
-  // `run` reports its hook's problems itself.
-  const runHook: HookRunner | undefined = exposureHook && ((e, d, c, r) => exposureHook.run(e, d, c, r));
 
   /** Complete exposures go to mixpanel-browser. */
   const send = (exposure: Exposure): SkipReason | undefined => {
@@ -117,7 +113,14 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
       const active = trace?.getActiveSpan();
       const span = active?.isRecording() ? active : undefined;
       const outcome = pipeline.handle(notification, config, options.traceIds !== false ? span : undefined);
-      const result = deliverWith(outcome, { send }, runHook, count, warnOnce);
+      let result: DecisionResult;
+      if (exposureHook) {
+        // Through `deliver`: a bare function, not made by exposureHook(), fails (counted as `error`), unsent.
+        result = exposureHook.deliver(outcome, send, count);
+      } else {
+        result = (outcome.exposure ? send(outcome.exposure) : outcome.skipReason) ?? 'exported';
+        if (result !== 'exported') count(result);
+      }
       if (span && outcome.decision) evaluationEvents?.(span, outcome, result, config);
     } catch (error) {
       count('error');
@@ -178,5 +181,5 @@ function onDecision(notification: unknown, config: ClientConfigCache): void {
 
 /** Counts since the page loaded. */
 export function stats(): BrowserStats {
-  return { exposed: state.stats.exposed, skipped: { ...state.stats.skipped } };
+  return structuredClone(state.stats);
 }
