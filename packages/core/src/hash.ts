@@ -61,9 +61,9 @@ export function toHex(h: Hash128): string {
   return hex32(h[0]) + hex32(h[1]) + hex32(h[2]) + hex32(h[3]);
 }
 
-/** h1..h4 as 32 hex characters. */
+/** h1..h4 as 32 hex characters (hex32 reads the bits, signed or not). */
 function lanesHex(): string {
-  return hex32(h1 >>> 0) + hex32(h2 >>> 0) + hex32(h3 >>> 0) + hex32(h4 >>> 0);
+  return hex32(h1) + hex32(h2) + hex32(h3) + hex32(h4);
 }
 
 /**
@@ -77,7 +77,8 @@ export function insertIdOf(a: string, b: string, c: string, d: string, n: number
   parts[2] = c;
   parts[3] = d;
   lanes(parts, 4, 0);
-  mix(h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0, n);
+  // mix xors the lanes as 32-bit integers: signed or not, the same bits.
+  mix(h1, h2, h3, h4, n);
   return lanesHex();
 }
 const PARTS: string[] = ['', '', '', ''];

@@ -114,5 +114,5 @@ function asOptionalString(value: unknown): string | null {
 }
 
 function asIdString(value: unknown): string | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : nonEmpty(value);
+  return Number.isFinite(value) ? String(value) : nonEmpty(value);
 }

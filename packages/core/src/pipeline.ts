@@ -33,8 +33,9 @@ import type {
  */
 const EVENT_TIME_STEP_MS = 60_000;
 
+// The default first.
 const EVENT_FORMATS: readonly EventFormat[] = ['experiment_viewed', 'experiment_started', 'both'];
-const ROLLOUT_MODES: readonly RolloutMode[] = ['event', 'profile', 'off'];
+const ROLLOUT_MODES: readonly RolloutMode[] = ['profile', 'event', 'off'];
 const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
 
 /**
@@ -67,8 +68,8 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     Records: typeof RecordBuilder = RecordBuilder,
   ) {
     const warn = warner(config);
-    const format = oneOf('eventFormat', config.eventFormat, EVENT_FORMATS, 'experiment_viewed', warn);
-    this.rollouts = oneOf('rollouts', config.rollouts, ROLLOUT_MODES, 'profile', warn);
+    const format = oneOf(config, 'eventFormat', EVENT_FORMATS, warn);
+    this.rollouts = oneOf(config, 'rollouts', ROLLOUT_MODES, warn);
     this.legacy = config.legacy;
     this.includeRuleless = config.includeRulelessDecisions === true;
     this.records = new Records(
@@ -264,17 +265,17 @@ function warner(config: PipelineConfig): (message: string) => void {
   };
 }
 
+/** `config[option]` when it is one of `allowed`, else the first of them (the default), warned about unless undefined. */
 function oneOf<T extends string>(
-  option: string,
-  value: unknown,
+  config: PipelineConfig,
+  option: 'eventFormat' | 'rollouts',
   allowed: readonly T[],
-  fallback: T,
   warn: (message: string) => void,
 ): T {
-  if (value === undefined) return fallback;
-  if (allowed.includes(value as T)) return value as T;
+  const value = config[option] as T | undefined;
+  if (value === undefined || allowed.includes(value)) return value ?? (allowed[0] as T);
   warn(`${invalid(option)} (one of ${allowed.join(', ')})`);
-  return fallback;
+  return allowed[0] as T;
 }
 
 /** Names the option, never its value: a misplaced secret must not reach a log. */

@@ -179,9 +179,10 @@ function finish(
   const { traceId, identity } = input;
   if (traceId) properties[TRACE_ID_PROPERTY] = traceId;
   if (attributes) Object.assign(properties, attributes);
+  // Valid distinct ids (readIdentity takes no other), so valid property values as they are.
   if (identity) {
-    if (identity.$device_id !== undefined) properties.$device_id = propertyValue(identity.$device_id);
-    if (identity.$user_id !== undefined) properties.$user_id = propertyValue(identity.$user_id);
+    if (identity.$device_id !== undefined) properties.$device_id = identity.$device_id;
+    if (identity.$user_id !== undefined) properties.$user_id = identity.$user_id;
   }
   return properties;
 }
