@@ -152,7 +152,7 @@ export function patchSdk(sdk: { createInstance?: unknown }): void {
 export function wrapCreateInstance(original: CreateInstance): CreateInstance {
   const wrapped = function createInstance(this: unknown, ...args: unknown[]) {
     const client = original.apply(this, args);
-    if (client) instrumentClient(client);
+    instrumentClient(client); // false for no client
     return client;
   };
   wrapped.__optimizelyMixpanel = true;

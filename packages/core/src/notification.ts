@@ -38,7 +38,7 @@ export function readNotification(
 
   if (type === 'flag') {
     const flagKey = info.flagKey;
-    if (typeof flagKey !== 'string' || flagKey.length === 0) return 'invalid_flag_key';
+    if (typeof flagKey !== 'string' || !flagKey) return 'invalid_flag_key';
     const ruleKey = asOptionalString(info.ruleKey);
     // One object shape for every decision: optional ids are present as undefined.
     return {

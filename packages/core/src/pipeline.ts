@@ -81,7 +81,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     this.now = config.now ?? Date.now;
     this.dedupClock = config.dedupClock ?? this.now;
     this.deduplicator = deduplicator;
-    this.windowMs = this.deduplicator?.windowMs ?? 30 * 60 * 1000;
+    this.windowMs = deduplicator?.windowMs ?? 30 * 60 * 1000;
   }
 
   /**
@@ -115,15 +115,11 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     this.deduplicator?.forget(exposure.userId ?? exposure.distinctId, exposure.flagKey);
   }
 
-  private isRollout(d: FlagDecision): boolean {
-    return !d.ruleKey || d.ruleKind === 'rollout' || d.ruleKind === 'everyone_else';
-  }
-
   private check(d: FlagDecision): SkipReason | undefined {
     if (!isValidDistinctId(d.userId)) return 'invalid_user_id';
     if (this.records.profileName(d.flagKey) === null) return 'invalid_flag_key';
     if (!d.ruleKey && !this.includeRuleless) return 'no_rule';
-    if (this.rollouts === 'off' && this.isRollout(d)) return 'rollout_excluded';
+    if (this.rollouts === 'off' && isRollout(d)) return 'rollout_excluded';
     if (!d.variationKey && d.enabled) return 'no_variation';
     return undefined;
   }
@@ -147,7 +143,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     const profileValue = d.enabled ? propertyValue(variationKey) : 'off';
     let insertId = '';
     let input: EventInput | undefined;
-    if (this.rollouts === 'event' || !this.isRollout(d)) {
+    if (this.rollouts === 'event' || !isRollout(d)) {
       // Same tuple in the same window bucket, in any process, gives the same id.
       insertId = insertIdOf(distinctId, flagKey, ruleKey, variationKey, Math.floor(timestamp / this.windowMs));
       const traceId = span?.spanContext().traceId;
@@ -254,6 +250,11 @@ export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
       return false;
     }
   }
+}
+
+/** A decision of a rollout rule (targeted delivery, everyone else), or of no rule. */
+function isRollout(d: FlagDecision): boolean {
+  return !d.ruleKey || d.ruleKind === 'rollout' || d.ruleKind === 'everyone_else';
 }
 
 /** `config.warn`, contained: a throwing logger changes nothing. */
