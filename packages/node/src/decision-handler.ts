@@ -136,7 +136,9 @@ export class DecisionHandler {
       }
       // Most decisions repeat one already exposed: with nothing to record on a span, only counted.
       if (!span && !this.decisionSpans && this.pipeline.isRepeat(notification)) {
-        this.countSkip('duplicate');
+        // A named store, not tally()'s keyed one: this line runs for most decisions.
+        const outcomes = this.outcomes;
+        outcomes.duplicate = (outcomes.duplicate ?? 0) + 1;
         return;
       }
       const config = clientConfig.get();
