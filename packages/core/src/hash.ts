@@ -75,6 +75,21 @@ export function toHex(h: Hash128): string {
  * `$insert_id` of an exposure event, computed once per first exposure.
  */
 export function insertIdOf(a: string, b: string, c: string, d: string, n: number): string {
+  insertLanes(a, b, c, d, n);
+  return hex128(h1, h2, h3, h4);
+}
+
+/**
+ * {@link insertIdOf}, the same id, with its hex written by `Number#toString`:
+ * a fraction of the code and several times the time, for pages, which make few.
+ */
+export function compactInsertIdOf(a: string, b: string, c: string, d: string, n: number): string {
+  insertLanes(a, b, c, d, n);
+  return [h1, h2, h3, h4].map((h) => (h >>> 0).toString(16).padStart(8, '0')).join('');
+}
+
+/** The lanes of an insert id, left in h1..h4. */
+function insertLanes(a: string, b: string, c: string, d: string, n: number): void {
   const parts = PARTS;
   parts[0] = a;
   parts[1] = b;
@@ -83,7 +98,6 @@ export function insertIdOf(a: string, b: string, c: string, d: string, n: number
   lanes(parts, 4, 0);
   // mix xors the lanes as 32-bit integers: signed or not, the same bits.
   mix(h1, h2, h3, h4, n);
-  return hex128(h1, h2, h3, h4);
 }
 const PARTS: string[] = ['', '', '', ''];
 

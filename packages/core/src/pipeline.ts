@@ -1,6 +1,5 @@
 import { ExposureDeduplicator } from './dedup.js';
 import { PipelineExposure } from './exposure.js';
-import { insertIdOf } from './hash.js';
 import { readIdentity } from './identity.js';
 import { isValidDistinctId, propertyValue } from './limits.js';
 import { type LegacyReader, readNotification } from './notification.js';
@@ -145,7 +144,13 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     let input: EventInput | undefined;
     if (this.rollouts === 'event' || !isRollout(d)) {
       // Same tuple in the same window bucket, in any process, gives the same id.
-      insertId = insertIdOf(distinctId, flagKey, ruleKey, variationKey, Math.floor(timestamp / this.windowMs));
+      insertId = this.records.insertId(
+        distinctId,
+        flagKey,
+        ruleKey,
+        variationKey,
+        Math.floor(timestamp / this.windowMs),
+      );
       const traceId = span?.spanContext().traceId;
       input = {
         decision: d,

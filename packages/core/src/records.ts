@@ -1,3 +1,4 @@
+import { compactInsertIdOf, insertIdOf } from './hash.js';
 import type { MixpanelIdentity } from './identity.js';
 import { isWellFormed, propertyValue, truncateName } from './limits.js';
 import { PairMemo } from './memo.js';
@@ -115,6 +116,11 @@ export class RecordBuilder {
   value(prefix: '' | 'exp_' | 'var_', s: string): string {
     return propertyValue(prefix + s);
   }
+
+  /** The `$insert_id` of an exposure event: the same tuple in the same window bucket gives the same id. */
+  insertId(distinctId: string, flagKey: string, ruleKey: string, variationKey: string, bucket: number): string {
+    return compactInsertIdOf(distinctId, flagKey, ruleKey, variationKey, bucket);
+  }
 }
 
 /**
@@ -167,6 +173,17 @@ export class RememberingRecordBuilder extends RecordBuilder {
       cache.set(s, value);
     }
     return value;
+  }
+
+  /** The same id, its hex written for speed. */
+  override insertId(
+    distinctId: string,
+    flagKey: string,
+    ruleKey: string,
+    variationKey: string,
+    bucket: number,
+  ): string {
+    return insertIdOf(distinctId, flagKey, ruleKey, variationKey, bucket);
   }
 }
 
