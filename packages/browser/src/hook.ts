@@ -1,4 +1,5 @@
-import { type ExposureHook, runExposureHook } from '@optimizely-mixpanel/core';
+import { deliverWith, type ExposureHook, type HookProblem, runExposureHook } from '@optimizely-mixpanel/core';
+import { warnOnce } from './instrumentation.js';
 import type { ExposureHookRunner } from './types.js';
 
 /**
@@ -21,5 +22,15 @@ import type { ExposureHookRunner } from './types.js';
  * ```
  */
 export function exposureHook(hook: ExposureHook): ExposureHookRunner {
-  return { run: (exposure, decision, count, report) => runExposureHook(hook, exposure, decision, count, report) };
+  const report = (problem: HookProblem, ...error: unknown[]) => warnOnce(`exposureHook ${problem}`, ...error);
+  return {
+    deliver: (outcome, send, count) =>
+      deliverWith(
+        outcome,
+        { send },
+        (exposure, decision, countRemoval) => runExposureHook(hook, exposure, decision, countRemoval, report),
+        count,
+        report,
+      ),
+  };
 }

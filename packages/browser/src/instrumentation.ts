@@ -1,10 +1,8 @@
 import {
   type ClientConfigCache,
-  deliverWith,
+  type DecisionResult,
   type Exposure,
   ExposurePipeline,
-  type HookProblem,
-  type HookRunner,
   type SkipReason,
   subscribeWith,
 } from '@optimizely-mixpanel/core';
@@ -15,8 +13,8 @@ type CreateInstance = (...args: unknown[]) => unknown;
 type Handler = (notification: unknown, config: ClientConfigCache) => void;
 
 interface State {
-  /** The enabled integration's handler; undefined before enable and after disable. */
-  handle: Handler | undefined;
+  /** The enabled integration's handler; absent before enable and after disable. */
+  handle?: Handler | undefined;
   /** Decisions made before enable(): replayed then, so none is lost. */
   pending: Array<[unknown, ClientConfigCache]>;
   clients: WeakSet<object>;
@@ -28,7 +26,6 @@ interface State {
 const STATE_KEY = Symbol.for('@optimizely-mixpanel/browser');
 const holder = globalThis as Record<symbol, State | undefined>;
 holder[STATE_KEY] ??= {
-  handle: undefined,
   pending: [],
   clients: new WeakSet(),
   stats: { exposed: 0, skipped: {} },
@@ -37,18 +34,17 @@ holder[STATE_KEY] ??= {
 const state = holder[STATE_KEY];
 
 function count(reason: SkipReason): void {
-  state.stats.skipped[reason] = (state.stats.skipped[reason] ?? 0) + 1;
+  const skipped = state.stats.skipped;
+  skipped[reason] = (skipped[reason] ?? 0) + 1;
 }
 
 /** Warns once per message; `error`, when given, is appended but not part of what makes it once. */
 export function warnOnce(message: string, ...error: unknown[]): void {
-  if (state.warned.has(message)) return;
-  state.warned.add(message);
-  console.warn(`[@optimizely-mixpanel/browser] ${message}${error.length ? `: ${error[0]}` : ''}`);
-}
-
-function reportHook(problem: HookProblem, ...error: unknown[]): void {
-  warnOnce(`exposureHook ${problem}`, ...error);
+  const warned = state.warned;
+  if (!warned.has(message)) {
+    warned.add(message);
+    console.warn(`[@optimizely-mixpanel/browser] ${message}${error.length ? `: ${error[0]}` : ''}`);
+  }
 }
 
 /**
@@ -81,8 +77,6 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
     sessionDedup(options.dedupWindowMs, options.dedupMaxEntries),
     options.attributes,
   );
-  // Called through `run`: a bare function, not made by exposureHook(), fails (counted as `error`), unsent.
-  const runHook: HookRunner | undefined = exposureHook && ((...args) => exposureHook.run(...args));
 
   /** Complete exposures go to mixpanel-browser. */
   const send = (exposure: Exposure): SkipReason | undefined => {
@@ -91,12 +85,13 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
     if (mixpanel.get_distinct_id() !== distinctId) {
       if ((options.identity ?? 'identify') !== 'identify') {
         pipeline.forget(exposure);
-        warnOnce("Optimizely user id differs from Mixpanel's distinct_id, exposure skipped (identity: 'warn')");
+        warnOnce("user id differs from Mixpanel's distinct_id: exposure skipped");
         return 'identity_mismatch';
       }
       mixpanel.identify(distinctId);
     }
-    const property = { [exposure.profileProperty.name]: exposure.profileProperty.value };
+    const { name, value } = exposure.profileProperty;
+    const property = { [name]: value };
     // Super property first, so the exposure event and every later one carry the context.
     if (options.superProperties !== false) mixpanel.register(property);
     mixpanel.people.set(property);
@@ -118,7 +113,14 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
       const active = trace?.getActiveSpan();
       const span = active?.isRecording() ? active : undefined;
       const outcome = pipeline.handle(notification, config, options.traceIds !== false ? span : undefined);
-      const result = deliverWith(outcome, { send }, runHook, count, reportHook);
+      let result: DecisionResult;
+      if (exposureHook) {
+        // Through `deliver`: a bare function, not made by exposureHook(), fails (counted as `error`), unsent.
+        result = exposureHook.deliver(outcome, send, count);
+      } else {
+        result = (outcome.exposure ? send(outcome.exposure) : outcome.skipReason) ?? 'exported';
+        if (result !== 'exported') count(result);
+      }
       if (span && outcome.decision) evaluationEvents?.(span, outcome, result, config);
     } catch (error) {
       count('error');
@@ -150,10 +152,11 @@ export function patchSdk(sdk: { createInstance?: unknown }): void {
 export function wrapCreateInstance(original: CreateInstance): CreateInstance {
   const wrapped = function createInstance(this: unknown, ...args: unknown[]) {
     const client = original.apply(this, args);
-    if (client) instrumentClient(client);
+    instrumentClient(client); // false for no client
     return client;
   };
-  return Object.defineProperty(wrapped, '__optimizelyMixpanel', { value: true });
+  wrapped.__optimizelyMixpanel = true;
+  return wrapped;
 }
 
 /**
@@ -178,5 +181,5 @@ function onDecision(notification: unknown, config: ClientConfigCache): void {
 
 /** Counts since the page loaded. */
 export function stats(): BrowserStats {
-  return { exposed: state.stats.exposed, skipped: { ...state.stats.skipped } };
+  return structuredClone(state.stats);
 }

@@ -24,15 +24,18 @@ export function sessionDedup(windowMs: number | undefined, maxEntries: number | 
 
   /** After the current task, once however many exposures it made; quota or privacy mode is ignored. */
   const save = () => {
-    if (scheduled) return;
-    scheduled = true;
-    setTimeout(() => {
-      scheduled = false;
-      try {
-        sessionStorage.setItem(KEY, JSON.stringify([...entries]));
-      } catch {}
-    }, 0);
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(() => {
+        scheduled = false;
+        try {
+          sessionStorage.setItem(KEY, JSON.stringify([...entries]));
+        } catch {}
+      });
+    }
   };
+  /** The flag key's length first: ('ab', 'c') and ('a', 'bc') differ. */
+  const keyOf = (userId: string, flagKey: string) => `${flagKey.length}:${flagKey}${userId}`;
 
   return {
     windowMs: windowLength,
@@ -40,14 +43,14 @@ export function sessionDedup(windowMs: number | undefined, maxEntries: number | 
       const key = keyOf(userId, flagKey);
       const entry = entries.get(key);
       entries.delete(key);
-      if (entry && entry[0] === ruleKey && entry[1] === variationKey && nowMs - entry[2] < windowLength) {
-        entries.set(key, entry); // recency refreshed, window not
-        return true;
+      const seen = entry?.[0] === ruleKey && entry[1] === variationKey && nowMs - entry[2] < windowLength;
+      // A repeat refreshes its recency, not its window.
+      entries.set(key, seen ? (entry as Entry) : [ruleKey, variationKey, nowMs]);
+      if (!seen) {
+        if (entries.size > max) entries.delete(entries.keys().next().value as string);
+        save();
       }
-      entries.set(key, [ruleKey, variationKey, nowMs]);
-      if (entries.size > max) entries.delete(entries.keys().next().value as string);
-      save();
-      return false;
+      return seen;
     },
     forget(userId, flagKey) {
       if (entries.delete(keyOf(userId, flagKey))) save();
@@ -55,11 +58,7 @@ export function sessionDedup(windowMs: number | undefined, maxEntries: number | 
   };
 }
 
-/** The flag key's length first: ('ab', 'c') and ('a', 'bc') differ. */
-function keyOf(userId: string, flagKey: string): string {
-  return `${flagKey.length}:${flagKey}${userId}`;
-}
-
 function positiveOr(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+  // Number.isFinite is false for anything but a finite number.
+  return Number.isFinite(value) && (value as number) > 0 ? (value as number) : fallback;
 }

@@ -3,9 +3,10 @@ import type {
   ClientConfig,
   DecisionResult,
   EventFormat,
-  HookRunner,
+  Exposure,
   Outcome,
   RolloutMode,
+  SkipReason,
 } from '@optimizely-mixpanel/core';
 
 /** The part of a `mixpanel-browser` instance the integration uses. */
@@ -50,7 +51,12 @@ export type IdentityPolicy = 'identify' | 'warn';
 
 /** An exposure hook with the checks of what it leaves: made by `exposureHook()` of `@optimizely-mixpanel/browser/hook`. */
 export interface ExposureHookRunner {
-  run: HookRunner;
+  /** Runs the hook on the outcome's exposure, sends what it leaves through `send`, and counts every skip. */
+  deliver(
+    outcome: Outcome,
+    send: (exposure: Exposure) => SkipReason | undefined,
+    count: (reason: SkipReason) => void,
+  ): DecisionResult;
 }
 
 /** Options of {@link enableOptimizelyMixpanel}. */

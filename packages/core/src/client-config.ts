@@ -36,25 +36,22 @@ export class ClientConfigCache {
   }
 
   get(): ClientConfig | undefined {
-    if (this.#cached) return this.#cached;
-    if (this.#skipReads > 0) {
-      this.#skipReads--;
-      return undefined;
-    }
-    try {
-      const config = this.#client.getOptimizelyConfig?.() as OptimizelyConfigLike | null | undefined;
-      if (!config) return undefined; // not ready yet: read again on the next decision
-      this.#cached = build(config);
-      return this.#cached;
-    } catch (error) {
-      this.#skipReads = RETRY_AFTER;
+    // After a failed read, `#skipReads` counts down the decisions until the next attempt.
+    if (!this.#cached && --this.#skipReads < 0) {
       try {
-        this.#onError?.(error);
-      } catch {
-        // Runs inside decide(): a throwing reporter changes nothing.
+        const config = this.#client.getOptimizelyConfig?.() as OptimizelyConfigLike | null | undefined;
+        // Not ready yet: read again on the next decision.
+        if (config) this.#cached = build(config);
+      } catch (error) {
+        this.#skipReads = RETRY_AFTER;
+        try {
+          this.#onError?.(error);
+        } catch {
+          // Runs inside decide(): a throwing reporter changes nothing.
+        }
       }
-      return undefined;
     }
+    return this.#cached;
   }
 }
 
@@ -68,10 +65,10 @@ function build(config: OptimizelyConfigLike): ClientConfig {
     }
     ruleKinds.set(flagKey, rules);
   }
-  return {
-    environmentKey:
-      typeof config.environmentKey === 'string' && config.environmentKey ? config.environmentKey : undefined,
-    revision: typeof config.revision === 'string' && config.revision ? config.revision : undefined,
-    ruleKinds,
-  };
+  return { environmentKey: nonEmpty(config.environmentKey), revision: nonEmpty(config.revision), ruleKinds };
+}
+
+/** `value` when it is a non-empty string, else undefined. */
+export function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value ? value : undefined;
 }

@@ -1,7 +1,7 @@
 import type { EventInput, RecordBuilder } from './records.js';
-import type { Exposure, MixpanelEvent, MixpanelProfileUpdate, RuleKind } from './types.js';
+import type { Exposure, FlagDecision, MixpanelEvent, MixpanelProfileUpdate, RuleKind } from './types.js';
 
-const UNBUILT = Symbol('unbuilt');
+const UNBUILT = Symbol();
 
 /**
  * An exposure as the pipeline makes it. Its Mixpanel records (`events`,
@@ -32,25 +32,33 @@ export class PipelineExposure implements Exposure {
   #events: MixpanelEvent[] | typeof UNBUILT = UNBUILT;
   #profileUpdate: MixpanelProfileUpdate | typeof UNBUILT = UNBUILT;
 
+  /** The exposure of decision `d`, with the values the pipeline derived from it. */
   constructor(
     records: RecordBuilder,
     input: EventInput | undefined,
-    fields: Omit<Exposure, 'events' | 'profileUpdate'>,
+    d: FlagDecision,
+    distinctId: string,
+    variationKey: string,
+    ruleKey: string,
+    timestamp: number,
+    insertId: string,
+    profileProperty: { name: string; value: string },
+    userId: string | undefined,
   ) {
-    this.distinctId = fields.distinctId;
-    this.flagKey = fields.flagKey;
-    this.variationKey = fields.variationKey;
-    this.ruleKey = fields.ruleKey;
-    this.ruleKind = fields.ruleKind;
-    this.enabled = fields.enabled;
-    this.decisionType = fields.decisionType;
-    this.decisionEventDispatched = fields.decisionEventDispatched;
-    this.timestamp = fields.timestamp;
-    this.insertId = fields.insertId;
-    this.profileProperty = fields.profileProperty;
-    if (fields.experimentId !== undefined) this.experimentId = fields.experimentId;
-    if (fields.variationId !== undefined) this.variationId = fields.variationId;
-    if (fields.userId !== undefined) this.userId = fields.userId;
+    this.distinctId = distinctId;
+    this.flagKey = d.flagKey;
+    this.variationKey = variationKey;
+    this.ruleKey = ruleKey;
+    this.ruleKind = d.ruleKind;
+    this.enabled = d.enabled;
+    this.decisionType = d.decisionType;
+    this.decisionEventDispatched = d.decisionEventDispatched;
+    this.timestamp = timestamp;
+    this.insertId = insertId;
+    this.profileProperty = profileProperty;
+    if (d.experimentId !== undefined) this.experimentId = d.experimentId;
+    if (d.variationId !== undefined) this.variationId = d.variationId;
+    if (userId !== undefined) this.userId = userId;
     this.#records = records;
     this.#input = input;
   }

@@ -31,19 +31,14 @@ function lanes(parts: readonly string[], count: number, seed: number): void {
   for (let p = 0; p < count; p++) {
     const s = parts[p] as string;
     const n = s.length;
-    for (let i = 0; i < n; i++) {
-      const k = s.charCodeAt(i);
+    for (let i = 0; i <= n; i++) {
+      // The part's length, offset past every char code, closes each part.
+      const k = i < n ? s.charCodeAt(i) : 0x10000 + n;
       a = b ^ Math.imul(a ^ k, 597399067);
       b = c ^ Math.imul(b ^ k, 2869860233);
       c = d ^ Math.imul(c ^ k, 951274213);
       d = a ^ Math.imul(d ^ k, 2716044179);
     }
-    // The part's length, offset past every char code, closes each part.
-    const k = 0x10000 + n;
-    a = b ^ Math.imul(a ^ k, 597399067);
-    b = c ^ Math.imul(b ^ k, 2869860233);
-    c = d ^ Math.imul(c ^ k, 951274213);
-    d = a ^ Math.imul(d ^ k, 2716044179);
   }
   avalanche(a, b, c, d);
 }
@@ -80,14 +75,29 @@ export function toHex(h: Hash128): string {
  * `$insert_id` of an exposure event, computed once per first exposure.
  */
 export function insertIdOf(a: string, b: string, c: string, d: string, n: number): string {
+  insertLanes(a, b, c, d, n);
+  return hex128(h1, h2, h3, h4);
+}
+
+/**
+ * {@link insertIdOf}, the same id, with its hex written by `Number#toString`:
+ * a fraction of the code and several times the time, for pages, which make few.
+ */
+export function compactInsertIdOf(a: string, b: string, c: string, d: string, n: number): string {
+  insertLanes(a, b, c, d, n);
+  return [h1, h2, h3, h4].map((h) => (h >>> 0).toString(16).padStart(8, '0')).join('');
+}
+
+/** The lanes of an insert id, left in h1..h4. */
+function insertLanes(a: string, b: string, c: string, d: string, n: number): void {
   const parts = PARTS;
   parts[0] = a;
   parts[1] = b;
   parts[2] = c;
   parts[3] = d;
   lanes(parts, 4, 0);
-  mix(h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0, n);
-  return hex128(h1, h2, h3, h4);
+  // mix xors the lanes as 32-bit integers: signed or not, the same bits.
+  mix(h1, h2, h3, h4, n);
 }
 const PARTS: string[] = ['', '', '', ''];
 

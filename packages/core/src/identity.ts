@@ -18,10 +18,10 @@ export interface MixpanelIdentity {
  * decimal string. May throw on hostile attributes (callers contain it).
  */
 export function readIdentity(attributes: unknown): MixpanelIdentity | undefined {
-  if (attributes === null || typeof attributes !== 'object') return undefined;
-  const source = attributes as Record<string, unknown>;
-  const device = idOf(source.$device_id);
-  const user = idOf(source.$user_id);
+  // Optional reads: null, undefined and primitives carry neither id.
+  const source = attributes as Record<string, unknown> | null | undefined;
+  const device = idOf(source?.$device_id);
+  const user = idOf(source?.$user_id);
   if (device === undefined && user === undefined) return undefined;
   const identity: MixpanelIdentity = { distinctId: user ?? `$device:${device}` };
   if (device !== undefined) identity.$device_id = device;
@@ -30,6 +30,6 @@ export function readIdentity(attributes: unknown): MixpanelIdentity | undefined 
 }
 
 function idOf(value: unknown): string | undefined {
-  const id = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  const id = Number.isFinite(value) ? String(value) : value;
   return isValidDistinctId(id) ? id : undefined;
 }

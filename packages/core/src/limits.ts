@@ -81,6 +81,6 @@ export function propertyValue(s: string): string {
 /** Truncates a property or event name to Mixpanel's 255-character limit, keeping surrogate pairs whole. */
 export function truncateName(s: string): string {
   if (s.length <= MAX) return s;
-  const last = s.charCodeAt(MAX - 1);
-  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX - 1 : MAX);
+  // A high surrogate (0xd800-0xdbff) last would be cut from its pair.
+  return s.slice(0, s.charCodeAt(MAX - 1) >> 10 === 0x36 ? MAX - 1 : MAX);
 }

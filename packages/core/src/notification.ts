@@ -1,3 +1,4 @@
+import { nonEmpty } from './client-config.js';
 import type { ClientConfig, DecisionNotification, FlagDecision, RuleKind, SkipReason } from './types.js';
 
 const LEGACY_VARIATION_TYPES = new Set(['ab-test', 'feature-test']);
@@ -29,20 +30,20 @@ export function readNotification(
   legacy: LegacyReader | undefined,
   config: ClientConfig | undefined,
 ): FlagDecision | SkipReason {
-  if (notification === null || typeof notification !== 'object') return 'invalid_notification';
-  const n = notification as Partial<DecisionNotification>;
-  const type = n.type;
-  const info = n.decisionInfo;
+  // Optional reads: a primitive or null has no string `type`.
+  const n = notification as Partial<DecisionNotification> | null | undefined;
+  const type = n?.type;
+  const info = n?.decisionInfo;
   if (typeof type !== 'string' || info === null || typeof info !== 'object') return 'invalid_notification';
 
   if (type === 'flag') {
     const flagKey = info.flagKey;
-    if (typeof flagKey !== 'string' || flagKey.length === 0) return 'invalid_flag_key';
+    if (typeof flagKey !== 'string' || !flagKey) return 'invalid_flag_key';
     const ruleKey = asOptionalString(info.ruleKey);
     // One object shape for every decision: optional ids are present as undefined.
     return {
       decisionType: type,
-      userId: n.userId,
+      userId: n?.userId,
       flagKey,
       variationKey: asOptionalString(info.variationKey),
       ruleKey,
@@ -54,7 +55,7 @@ export function readNotification(
     };
   }
 
-  return legacy ? legacy(type, n.userId, info) : LEGACY_TYPES.has(type) ? 'legacy_type' : 'unsupported_type';
+  return legacy ? legacy(type, n?.userId, info) : LEGACY_TYPES.has(type) ? 'legacy_type' : 'unsupported_type';
 }
 
 /**
@@ -113,7 +114,5 @@ function asOptionalString(value: unknown): string | null {
 }
 
 function asIdString(value: unknown): string | undefined {
-  if (typeof value === 'string' && value.length > 0) return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
+  return Number.isFinite(value) ? String(value) : nonEmpty(value);
 }

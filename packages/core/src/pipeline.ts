@@ -1,6 +1,5 @@
 import { ExposureDeduplicator } from './dedup.js';
 import { PipelineExposure } from './exposure.js';
-import { insertIdOf } from './hash.js';
 import { readIdentity } from './identity.js';
 import { isValidDistinctId, propertyValue } from './limits.js';
 import { type LegacyReader, readNotification } from './notification.js';
@@ -33,8 +32,9 @@ import type {
  */
 const EVENT_TIME_STEP_MS = 60_000;
 
+// The default first.
 const EVENT_FORMATS: readonly EventFormat[] = ['experiment_viewed', 'experiment_started', 'both'];
-const ROLLOUT_MODES: readonly RolloutMode[] = ['event', 'profile', 'off'];
+const ROLLOUT_MODES: readonly RolloutMode[] = ['profile', 'event', 'off'];
 const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
 
 /**
@@ -67,8 +67,8 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     Records: typeof RecordBuilder = RecordBuilder,
   ) {
     const warn = warner(config);
-    const format = oneOf('eventFormat', config.eventFormat, EVENT_FORMATS, 'experiment_viewed', warn);
-    this.rollouts = oneOf('rollouts', config.rollouts, ROLLOUT_MODES, 'profile', warn);
+    const format = oneOf(config, 'eventFormat', EVENT_FORMATS, warn);
+    this.rollouts = oneOf(config, 'rollouts', ROLLOUT_MODES, warn);
     this.legacy = config.legacy;
     this.includeRuleless = config.includeRulelessDecisions === true;
     this.records = new Records(
@@ -80,7 +80,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     this.now = config.now ?? Date.now;
     this.dedupClock = config.dedupClock ?? this.now;
     this.deduplicator = deduplicator;
-    this.windowMs = this.deduplicator?.windowMs ?? 30 * 60 * 1000;
+    this.windowMs = deduplicator?.windowMs ?? 30 * 60 * 1000;
   }
 
   /**
@@ -114,15 +114,11 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     this.deduplicator?.forget(exposure.userId ?? exposure.distinctId, exposure.flagKey);
   }
 
-  private isRollout(d: FlagDecision): boolean {
-    return !d.ruleKey || d.ruleKind === 'rollout' || d.ruleKind === 'everyone_else';
-  }
-
   private check(d: FlagDecision): SkipReason | undefined {
     if (!isValidDistinctId(d.userId)) return 'invalid_user_id';
     if (this.records.profileName(d.flagKey) === null) return 'invalid_flag_key';
     if (!d.ruleKey && !this.includeRuleless) return 'no_rule';
-    if (this.rollouts === 'off' && this.isRollout(d)) return 'rollout_excluded';
+    if (this.rollouts === 'off' && isRollout(d)) return 'rollout_excluded';
     if (!d.variationKey && d.enabled) return 'no_variation';
     return undefined;
   }
@@ -146,9 +142,15 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     const profileValue = d.enabled ? propertyValue(variationKey) : 'off';
     let insertId = '';
     let input: EventInput | undefined;
-    if (this.rollouts === 'event' || !this.isRollout(d)) {
+    if (this.rollouts === 'event' || !isRollout(d)) {
       // Same tuple in the same window bucket, in any process, gives the same id.
-      insertId = insertIdOf(distinctId, flagKey, ruleKey, variationKey, Math.floor(timestamp / this.windowMs));
+      insertId = this.records.insertId(
+        distinctId,
+        flagKey,
+        ruleKey,
+        variationKey,
+        Math.floor(timestamp / this.windowMs),
+      );
       const traceId = span?.spanContext().traceId;
       input = {
         decision: d,
@@ -163,22 +165,18 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
       };
     }
     // The records are built when first read: a sender taking them as JSON never builds them.
-    const exposure = new PipelineExposure(this.records, input, {
+    const exposure = new PipelineExposure(
+      this.records,
+      input,
+      d,
       distinctId,
-      flagKey,
       variationKey,
       ruleKey,
-      ruleKind: d.ruleKind,
-      enabled: d.enabled,
-      decisionType: d.decisionType,
-      decisionEventDispatched: d.decisionEventDispatched,
       timestamp,
       insertId,
-      profileProperty: { name: profileName, value: profileValue },
-      experimentId: d.experimentId,
-      variationId: d.variationId,
-      userId: distinctId !== userId ? userId : undefined,
-    });
+      { name: profileName, value: profileValue },
+      distinctId !== userId ? userId : undefined,
+    );
     return { exposure, decision: d };
   }
 }
@@ -259,6 +257,11 @@ export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
   }
 }
 
+/** A decision of a rollout rule (targeted delivery, everyone else), or of no rule. */
+function isRollout(d: FlagDecision): boolean {
+  return !d.ruleKey || d.ruleKind === 'rollout' || d.ruleKind === 'everyone_else';
+}
+
 /** `config.warn`, contained: a throwing logger changes nothing. */
 function warner(config: PipelineConfig): (message: string) => void {
   return (message) => {
@@ -268,17 +271,17 @@ function warner(config: PipelineConfig): (message: string) => void {
   };
 }
 
+/** `config[option]` when it is one of `allowed`, else the first of them (the default), warned about unless undefined. */
 function oneOf<T extends string>(
-  option: string,
-  value: unknown,
+  config: PipelineConfig,
+  option: 'eventFormat' | 'rollouts',
   allowed: readonly T[],
-  fallback: T,
   warn: (message: string) => void,
 ): T {
-  if (value === undefined) return fallback;
-  if (allowed.includes(value as T)) return value as T;
+  const value = config[option] as T | undefined;
+  if (value === undefined || allowed.includes(value)) return value ?? (allowed[0] as T);
   warn(`${invalid(option)} (one of ${allowed.join(', ')})`);
-  return fallback;
+  return allowed[0] as T;
 }
 
 /** Names the option, never its value: a misplaced secret must not reach a log. */

@@ -1,3 +1,4 @@
+import { compactInsertIdOf, insertIdOf } from './hash.js';
 import type { MixpanelIdentity } from './identity.js';
 import { isWellFormed, propertyValue, truncateName } from './limits.js';
 import { PairMemo } from './memo.js';
@@ -90,10 +91,7 @@ export class RecordBuilder {
       // Letter prefixes keep 11+ digit ids from being flagged as card numbers.
       if (d.experimentId !== undefined) properties.experiment_id = this.value('exp_', d.experimentId);
       if (d.variationId !== undefined) properties.variation_id = this.value('var_', d.variationId);
-      if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
-      if (attributes) Object.assign(properties, attributes);
-      if (input.identity) addIdentity(properties, input.identity);
-      events.push({ event: this.eventName, properties });
+      events.push({ event: this.eventName, properties: finish(properties, input, attributes) });
     }
     if (this.format !== 'experiment_viewed') {
       const properties: MixpanelEvent['properties'] = {
@@ -104,10 +102,7 @@ export class RecordBuilder {
         'Variant name': variation,
         flag_key: flag,
       };
-      if (input.traceId) properties[TRACE_ID_PROPERTY] = input.traceId;
-      if (attributes) Object.assign(properties, attributes);
-      if (input.identity) addIdentity(properties, input.identity);
-      events.push({ event: '$experiment_started', properties });
+      events.push({ event: '$experiment_started', properties: finish(properties, input, attributes) });
     }
     return events;
   }
@@ -120,6 +115,11 @@ export class RecordBuilder {
   /** `propertyValue(prefix + s)`, for datafile strings: flag, rule and variation keys, prefixed ids. */
   value(prefix: '' | 'exp_' | 'var_', s: string): string {
     return propertyValue(prefix + s);
+  }
+
+  /** The `$insert_id` of an exposure event: the same tuple in the same window bucket gives the same id. */
+  insertId(distinctId: string, flagKey: string, ruleKey: string, variationKey: string, bucket: number): string {
+    return compactInsertIdOf(distinctId, flagKey, ruleKey, variationKey, bucket);
   }
 }
 
@@ -174,11 +174,34 @@ export class RememberingRecordBuilder extends RecordBuilder {
     }
     return value;
   }
+
+  /** The same id, its hex written for speed. */
+  override insertId(
+    distinctId: string,
+    flagKey: string,
+    ruleKey: string,
+    variationKey: string,
+    bucket: number,
+  ): string {
+    return insertIdOf(distinctId, flagKey, ruleKey, variationKey, bucket);
+  }
 }
 
-function addIdentity(properties: MixpanelEvent['properties'], identity: MixpanelIdentity): void {
-  if (identity.$device_id !== undefined) properties.$device_id = propertyValue(identity.$device_id);
-  if (identity.$user_id !== undefined) properties.$user_id = propertyValue(identity.$user_id);
+/** The properties every format ends with: trace id, allowlisted attributes, Mixpanel identity. */
+function finish(
+  properties: MixpanelEvent['properties'],
+  input: EventInput,
+  attributes: Record<string, PropertyValue> | undefined,
+): MixpanelEvent['properties'] {
+  const { traceId, identity } = input;
+  if (traceId) properties[TRACE_ID_PROPERTY] = traceId;
+  if (attributes) Object.assign(properties, attributes);
+  // Valid distinct ids (readIdentity takes no other), so valid property values as they are.
+  if (identity) {
+    if (identity.$device_id !== undefined) properties.$device_id = identity.$device_id;
+    if (identity.$user_id !== undefined) properties.$user_id = identity.$user_id;
+  }
+  return properties;
 }
 
 /** A usable event or property name: a non-empty, well-formed string of at most 255 characters. */

@@ -58,20 +58,20 @@ export function subscribeWith(
   types: NotificationTypes | undefined,
   onConfigError?: (error: unknown) => void,
 ): boolean {
-  if (!client || typeof client !== 'object') return false;
-  if (subscribed.has(client)) return true;
-  const center = (client as { notificationCenter?: NotificationCenter }).notificationCenter;
-  if (!center || typeof center.addNotificationListener !== 'function') return false;
+  if (subscribed.has(client as object)) return true;
+  const center = (client as { notificationCenter?: NotificationCenter } | null | undefined)?.notificationCenter;
+  if (typeof center?.addNotificationListener !== 'function') return false;
   const cache = new ClientConfigCache(client as { getOptimizelyConfig?: () => unknown }, onConfigError);
   const onDecision = (notification: unknown) => listener(notification, cache);
-  let id = -1;
+  // A negative id: the SDK does not know the type (the other major's name); 6.x may return a non-number.
+  let id: unknown;
   for (const type of types?.DECISION ? [types.DECISION] : [DECISION_6, DECISION_5]) {
     id = center.addNotificationListener(type, onDecision);
-    if (typeof id !== 'number' || id >= 0) break;
+    if (!((id as number) < 0)) break;
   }
-  if (typeof id === 'number' && id < 0) return false;
+  if ((id as number) < 0) return false;
   // Only once the DECISION listener is in: a refused client keeps no listener of ours.
   center.addNotificationListener(types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE, () => cache.invalidate());
-  subscribed.add(client);
+  subscribed.add(client as object);
   return true;
 }
