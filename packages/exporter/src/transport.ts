@@ -63,8 +63,11 @@ export interface HttpTransportOptions {
   gzipMinBytes?: number | false;
 }
 
-/** Response text kept, at most: enough to classify any answer (a proxy's HTML page included). */
-const MAX_RESPONSE_CHARS = 64 * 1024;
+/**
+ * Response text kept, at most: bounded memory whatever answers, yet room for `/import`'s strict
+ * answer, which lists each failed record (about 150 bytes each, 2000 per batch).
+ */
+const MAX_RESPONSE_CHARS = 4 * 1024 * 1024;
 
 /**
  * The default transport: Node's `http`/`https` with keep-alive connections of
