@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -103,5 +105,44 @@ describe('HttpTransport', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(out.trim()).toBe('200');
+  }, 20_000);
+
+  it('verifies the certificate of an HTTPS host: refuses an untrusted one, sends to a trusted one', async () => {
+    // A self-signed certificate for 127.0.0.1 made for this test alone (openssl, EC P-256, 100 years).
+    const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+    let requests = 0;
+    const server = createHttpsServer(
+      { key: fixture('self-signed.key.pem'), cert: fixture('self-signed.cert.pem') },
+      (req, res) => {
+        requests++;
+        req.resume();
+        req.on('end', () => res.end('1'));
+      },
+    );
+    const url = new URL(`https://127.0.0.1:${(await listen(server)).port}`);
+    await expect(new HttpTransport({ baseUrl: url }).send(request())).rejects.toMatchObject({
+      code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    });
+    expect(requests).toBe(0);
+    // Trusted the way an application trusts a private CA: the request goes through.
+    const transport = fileURLToPath(new URL('../dist/transport.js', import.meta.url));
+    const script = `
+      const { HttpTransport } = require(${JSON.stringify(transport)});
+      new HttpTransport({ baseUrl: new URL(${JSON.stringify(url.href)}) })
+        .send({ endpoint: 'track', body: '[]', records: 0, signal: new AbortController().signal })
+        .then((r) => console.log(r.status, r.body));`;
+    const env = {
+      ...process.env,
+      NODE_EXTRA_CA_CERTS: fileURLToPath(new URL('./fixtures/self-signed.cert.pem', import.meta.url)),
+    };
+    const child = spawn(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(out.trim()).toBe('200 1');
+    expect(requests).toBe(1);
   }, 20_000);
 });
