@@ -146,7 +146,8 @@ export class HttpTransport implements Transport {
           res.on('data', (chunk: string) => {
             if (text.length < MAX_RESPONSE_CHARS) text += chunk;
           });
-          res.once('error', reject);
+          // on, not once: a second 'error' with no listener would be thrown into the application.
+          res.on('error', reject);
           // A response cut short ends in 'close' without 'end'.
           res.once('close', () => {
             if (!res.complete) reject(new Error('the connection closed before the response ended'));
@@ -162,7 +163,7 @@ export class HttpTransport implements Transport {
           );
         },
       );
-      req.once('error', reject);
+      req.on('error', reject);
       req.end(sent);
     });
   }
