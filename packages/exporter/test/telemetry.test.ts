@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { context, diag, metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -109,6 +112,28 @@ describe('MixpanelExporter telemetry', () => {
     expect(engage[0]?.status.message).toMatch(/timed out after 100 ms/);
     // The retry succeeds (on a busy machine a retry may time out too: only the last must succeed).
     expect(engage.at(-1)?.status.code).not.toBe(SpanStatusCode.ERROR);
+  });
+
+  it('names a failed connection by its socket code', async () => {
+    const server = await startServer();
+    // A loopback port with nothing listening: taken, then freed.
+    const free = createNetServer();
+    free.listen(0, '127.0.0.1');
+    await once(free, 'listening');
+    const { port } = free.address() as AddressInfo;
+    await new Promise((resolve) => free.close(resolve));
+    const { spans, provider } = tracing();
+    const exporter = createExporter(server, {
+      apiHost: `http://127.0.0.1:${port}`,
+      tracerProvider: provider,
+      retry: { ...FAST_RETRY, maxAttempts: 1 },
+      spool: false,
+    });
+    exporter.export(exposures(1)[0]!);
+    await exporter.flush();
+    const track = spans.getFinishedSpans().find((s) => s.name === 'POST /track');
+    expect(track?.attributes['error.type']).toBe('ECONNREFUSED');
+    expect(exporter.stats().dropped.retries_exhausted).toBe(2);
   });
 
   it('counts queued, exported, retried, dropped by reason, skipped, and request durations', async () => {

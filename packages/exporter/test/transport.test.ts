@@ -31,6 +31,24 @@ const request = (body = '[{"event":"E","properties":{}}]'): TransportRequest => 
   signal: new AbortController().signal,
 });
 
+/** Sends one empty batch from a child process (as an application would), which must exit by itself. */
+async function sendFromChild(url: URL, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const transport = fileURLToPath(new URL('../dist/transport.js', import.meta.url));
+  const script = `
+    const { HttpTransport } = require(${JSON.stringify(transport)});
+    new HttpTransport({ baseUrl: new URL(${JSON.stringify(url.href)}) })
+      .send({ endpoint: 'track', body: '[]', records: 0, signal: new AbortController().signal })
+      .then((r) => console.log(r.status, r.body));`;
+  const child = spawn(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  const [code] = await once(child, 'exit');
+  expect(code).toBe(0);
+  return out.trim();
+}
+
 describe('HttpTransport', () => {
   it('sends the body and reads the answer, over one kept-alive connection', async () => {
     const bodies: string[] = [];
@@ -90,21 +108,7 @@ describe('HttpTransport', () => {
     });
     // The server would keep the idle connection for a minute: only the client side may let go.
     server.keepAliveTimeout = 60_000;
-    const url = await listen(server);
-    const transport = fileURLToPath(new URL('../dist/transport.js', import.meta.url));
-    const script = `
-      const { HttpTransport } = require(${JSON.stringify(transport)});
-      new HttpTransport({ baseUrl: new URL(${JSON.stringify(url.href)}) })
-        .send({ endpoint: 'track', body: '[]', records: 0, signal: new AbortController().signal })
-        .then((r) => console.log(r.status));`;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-    expect(out.trim()).toBe('200');
+    expect(await sendFromChild(await listen(server))).toBe('200 1');
   }, 20_000);
 
   it('verifies the certificate of an HTTPS host: refuses an untrusted one, sends to a trusted one', async () => {
@@ -125,24 +129,8 @@ describe('HttpTransport', () => {
     });
     expect(requests).toBe(0);
     // Trusted the way an application trusts a private CA: the request goes through.
-    const transport = fileURLToPath(new URL('../dist/transport.js', import.meta.url));
-    const script = `
-      const { HttpTransport } = require(${JSON.stringify(transport)});
-      new HttpTransport({ baseUrl: new URL(${JSON.stringify(url.href)}) })
-        .send({ endpoint: 'track', body: '[]', records: 0, signal: new AbortController().signal })
-        .then((r) => console.log(r.status, r.body));`;
-    const env = {
-      ...process.env,
-      NODE_EXTRA_CA_CERTS: fileURLToPath(new URL('./fixtures/self-signed.cert.pem', import.meta.url)),
-    };
-    const child = spawn(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-    expect(out.trim()).toBe('200 1');
+    const ca = fileURLToPath(new URL('./fixtures/self-signed.cert.pem', import.meta.url));
+    expect(await sendFromChild(url, { ...process.env, NODE_EXTRA_CA_CERTS: ca })).toBe('200 1');
     expect(requests).toBe(1);
   }, 20_000);
 });
