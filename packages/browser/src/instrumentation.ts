@@ -38,12 +38,15 @@ function count(reason: SkipReason): void {
   skipped[reason] = (skipped[reason] ?? 0) + 1;
 }
 
-/** Warns once per message; `error`, when given, is appended but not part of what makes it once. */
+/** Warns once per message; `error`, when given, is logged with it but not part of what makes it once. */
 export function warnOnce(message: string, ...error: unknown[]): void {
   const warned = state.warned;
   if (!warned.has(message)) {
     warned.add(message);
-    console.warn(`[@optimizely-mixpanel/browser] ${message}${error.length ? `: ${error[0]}` : ''}`);
+    // Inside decide() and the pipeline's constructor: a console that throws changes nothing.
+    try {
+      console.warn(`[@optimizely-mixpanel/browser] ${message}`, ...error);
+    } catch {}
   }
 }
 

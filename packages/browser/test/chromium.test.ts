@@ -141,6 +141,21 @@ describe('dedup, consent and failures in Chromium', () => {
     expect(warnings.filter((w) => w.includes("differs from Mixpanel's distinct_id"))).toHaveLength(1);
   });
 
+  it('a console.warn that throws changes nothing: the skip keeps its reason, the app goes on', async () => {
+    await page.addInitScript(() => {
+      console.warn = () => {
+        throw new Error('console.warn is broken');
+      };
+    });
+    await open('index.html?user=user-123&identity=warn');
+    await page.evaluate(() => (window as unknown as { app: { decideAgain(): string } }).app.decideAgain());
+    await drain();
+    expect(await skipped('identity_mismatch')).toBe(4);
+    expect(await skipped('error')).toBe(0);
+    expect(exposures()).toHaveLength(0);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('with a web tracer provider, each decision adds a feature_flag.evaluation event to the active span', async () => {
     await open('index.html?user=user-123&trace=1');
     const spans = await page.evaluate(() =>

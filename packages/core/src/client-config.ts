@@ -9,50 +9,50 @@ interface OptimizelyConfigLike {
 /** After a throwing `getOptimizelyConfig`, decisions between two attempts to read it again. */
 const RETRY_AFTER = 1000;
 
+/** One client's config, read once per datafile: see {@link clientConfigCache}. */
+export interface ClientConfigCache {
+  /** The config, or undefined while the client has none (or its reads fail). */
+  get(): ClientConfig | undefined;
+  /** Forgets the cached config; the next decision reads the new datafile's. */
+  invalidate(): void;
+}
+
 /**
  * Reads a client's OptimizelyConfig once and keeps it until the SDK announces a
- * new datafile (OPTIMIZELY_CONFIG_UPDATE → {@link invalidate}), so a decision
- * never pays for it. Never throws: a client whose `getOptimizelyConfig` throws
- * gives no config (decisions are still handled, with rule kinds from rule keys
- * alone) and is asked again only every thousand decisions.
+ * new datafile (OPTIMIZELY_CONFIG_UPDATE → `invalidate`), so a decision never
+ * pays for it. Never throws: a client whose `getOptimizelyConfig` throws gives
+ * no config (decisions are still handled, with rule kinds from rule keys alone)
+ * and is asked again only every thousand decisions. `onError` is told of each
+ * failed read (the caller rate-limits its warning).
  */
-export class ClientConfigCache {
-  // Private names: a bundler's minifier shortens them, which it cannot do for properties.
-  #client: { getOptimizelyConfig?: () => unknown };
-  #onError: ((error: unknown) => void) | undefined;
-  #cached: ClientConfig | undefined;
-  #skipReads = 0;
-
-  /** @param onError told of each failed read (the caller rate-limits its warning). */
-  constructor(client: { getOptimizelyConfig?: () => unknown }, onError?: (error: unknown) => void) {
-    this.#client = client;
-    this.#onError = onError;
-  }
-
-  /** Forgets the cached config; the next decision reads the new datafile's. */
-  invalidate(): void {
-    this.#cached = undefined;
-    this.#skipReads = 0;
-  }
-
-  get(): ClientConfig | undefined {
-    // After a failed read, `#skipReads` counts down the decisions until the next attempt.
-    if (!this.#cached && --this.#skipReads < 0) {
-      try {
-        const config = this.#client.getOptimizelyConfig?.() as OptimizelyConfigLike | null | undefined;
-        // Not ready yet: read again on the next decision.
-        if (config) this.#cached = build(config);
-      } catch (error) {
-        this.#skipReads = RETRY_AFTER;
+export function clientConfigCache(
+  client: { getOptimizelyConfig?: () => unknown },
+  onError?: (error: unknown) => void,
+): ClientConfigCache {
+  let cached: ClientConfig | undefined;
+  let skipReads = 0;
+  return {
+    get() {
+      if (!cached && --skipReads < 0) {
         try {
-          this.#onError?.(error);
-        } catch {
-          // Runs inside decide(): a throwing reporter changes nothing.
+          const config = client.getOptimizelyConfig?.() as OptimizelyConfigLike | null | undefined;
+          if (config) cached = build(config);
+        } catch (error) {
+          skipReads = RETRY_AFTER;
+          try {
+            onError?.(error);
+          } catch {
+            // Runs inside decide(): a throwing reporter changes nothing.
+          }
         }
       }
-    }
-    return this.#cached;
-  }
+      return cached;
+    },
+    invalidate() {
+      cached = undefined;
+      skipReads = 0;
+    },
+  };
 }
 
 function build(config: OptimizelyConfigLike): ClientConfig {

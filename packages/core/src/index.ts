@@ -1,4 +1,4 @@
-export { ClientConfigCache } from './client-config.js';
+export { type ClientConfigCache, clientConfigCache } from './client-config.js';
 export { type DeduplicatorOptions, ExposureDeduplicator } from './dedup.js';
 export { hasEvents } from './exposure.js';
 export { type ExposureHook, type HookProblem, runExposureHook } from './hooks.js';

@@ -43,19 +43,20 @@ const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
  * browser a small map, so a page does not ship the table.
  */
 export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
-  private readonly legacy: LegacyReader | undefined;
-  private readonly rollouts: RolloutMode;
-  private readonly includeRuleless: boolean;
-  private readonly records: RecordBuilder;
-  private readonly now: () => number;
+  readonly #legacy: LegacyReader | undefined;
+  readonly #rollouts: RolloutMode;
+  readonly #includeRuleless: boolean;
+  readonly #records: RecordBuilder;
+  readonly #now: () => number;
   protected readonly dedupClock: () => number;
   /** The dedup memory, or undefined when dedup is off. */
   readonly deduplicator: D | undefined;
-  private readonly windowMs: number;
+  readonly #windowMs: number;
 
   /**
    * Checks `eventFormat` and `rollouts` (warning by name, defaults applying); the
-   * other options are taken as given, as {@link DecisionPipeline} checks them.
+   * other options are taken as given, as {@link DecisionPipeline} checks them,
+   * and `config.warn` must not throw ({@link DecisionPipeline} contains it).
    * `config.dedup` and `config.attributeAllowlist` are not read here: the
    * memory is `deduplicator`, the allowlist `attributes` (from {@link attributePicker}).
    * `Records` builds the Mixpanel records: {@link DecisionPipeline} gives the remembering one.
@@ -66,21 +67,20 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     attributes?: AttributePicker,
     Records: typeof RecordBuilder = RecordBuilder,
   ) {
-    const warn = warner(config);
-    const format = oneOf(config, 'eventFormat', EVENT_FORMATS, warn);
-    this.rollouts = oneOf(config, 'rollouts', ROLLOUT_MODES, warn);
-    this.legacy = config.legacy;
-    this.includeRuleless = config.includeRulelessDecisions === true;
-    this.records = new Records(
+    const format = oneOf(config, 'eventFormat', EVENT_FORMATS);
+    this.#rollouts = oneOf(config, 'rollouts', ROLLOUT_MODES);
+    this.#legacy = config.legacy;
+    this.#includeRuleless = config.includeRulelessDecisions === true;
+    this.#records = new Records(
       format,
       config.eventName ?? 'Experiment Viewed',
       config.profilePropertyPrefix ?? '[Optimizely] ',
       attributes,
     );
-    this.now = config.now ?? Date.now;
-    this.dedupClock = config.dedupClock ?? this.now;
+    this.#now = config.now ?? Date.now;
+    this.dedupClock = config.dedupClock ?? this.#now;
     this.deduplicator = deduplicator;
-    this.windowMs = deduplicator?.windowMs ?? 30 * 60 * 1000;
+    this.#windowMs = deduplicator?.windowMs ?? 30 * 60 * 1000;
   }
 
   /**
@@ -94,12 +94,12 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
   handle(notification: unknown, clientConfig?: ClientConfig, span?: TraceSpan): Outcome {
     let decision: FlagDecision | undefined;
     try {
-      const read = readNotification(notification, this.legacy, clientConfig);
+      const read = readNotification(notification, this.#legacy, clientConfig);
       if (typeof read === 'string') return { decision: undefined, skipReason: read };
       decision = read;
-      const reason = this.check(decision);
+      const reason = this.#check(decision);
       if (reason) return { decision, skipReason: reason };
-      return this.expose(decision, notification, span);
+      return this.#expose(decision, notification, span);
     } catch {
       // Hostile payloads (throwing getters, proxies) end here.
       return { decision, skipReason: 'invalid_notification' };
@@ -114,16 +114,16 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     this.deduplicator?.forget(exposure.userId ?? exposure.distinctId, exposure.flagKey);
   }
 
-  private check(d: FlagDecision): SkipReason | undefined {
+  #check(d: FlagDecision): SkipReason | undefined {
     if (!isValidDistinctId(d.userId)) return 'invalid_user_id';
-    if (this.records.profileName(d.flagKey) === null) return 'invalid_flag_key';
-    if (!d.ruleKey && !this.includeRuleless) return 'no_rule';
-    if (this.rollouts === 'off' && isRollout(d)) return 'rollout_excluded';
+    if (this.#records.profileName(d.flagKey) === null) return 'invalid_flag_key';
+    if (!d.ruleKey && !this.#includeRuleless) return 'no_rule';
+    if (this.#rollouts === 'off' && isRollout(d)) return 'rollout_excluded';
     if (!d.variationKey && d.enabled) return 'no_variation';
     return undefined;
   }
 
-  private expose(d: FlagDecision, notification: unknown, span: TraceSpan | undefined): Outcome {
+  #expose(d: FlagDecision, notification: unknown, span: TraceSpan | undefined): Outcome {
     const userId = d.userId as string;
     const flagKey = d.flagKey;
     const ruleKey = d.ruleKey ?? '';
@@ -137,19 +137,19 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     // tracking, and the distinct id is the one Mixpanel derives, so they merge with the browser's.
     const identity = readIdentity(attributes);
     const distinctId = identity?.distinctId ?? userId;
-    const timestamp = this.now();
-    const profileName = this.records.profileName(flagKey) as string;
+    const timestamp = this.#now();
+    const profileName = this.#records.profileName(flagKey) as string;
     const profileValue = d.enabled ? propertyValue(variationKey) : 'off';
     let insertId = '';
     let input: EventInput | undefined;
-    if (this.rollouts === 'event' || !isRollout(d)) {
+    if (this.#rollouts === 'event' || !isRollout(d)) {
       // Same tuple in the same window bucket, in any process, gives the same id.
-      insertId = this.records.insertId(
+      insertId = this.#records.insertId(
         distinctId,
         flagKey,
         ruleKey,
         variationKey,
-        Math.floor(timestamp / this.windowMs),
+        Math.floor(timestamp / this.#windowMs),
       );
       const traceId = span?.spanContext().traceId;
       input = {
@@ -164,20 +164,55 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
         traceId: traceId && TRACE_ID.test(traceId) ? traceId : undefined,
       };
     }
-    // The records are built when first read: a sender taking them as JSON never builds them.
-    const exposure = new PipelineExposure(
-      this.records,
-      input,
-      d,
+    return {
+      exposure: this.exposure(
+        this.#records,
+        input,
+        d,
+        distinctId,
+        variationKey,
+        ruleKey,
+        timestamp,
+        insertId,
+        { name: profileName, value: profileValue },
+        distinctId !== userId ? userId : undefined,
+      ),
+      decision: d,
+    };
+  }
+
+  /** The exposure of `d` with the values derived from it, its records built now: a page sends them all. */
+  protected exposure(
+    records: RecordBuilder,
+    input: EventInput | undefined,
+    d: FlagDecision,
+    distinctId: string,
+    variationKey: string,
+    ruleKey: string,
+    timestamp: number,
+    insertId: string,
+    profileProperty: { name: string; value: string },
+    userId: string | undefined,
+  ): Exposure {
+    const exposure: Exposure = {
+      ...(d as FlagDecision & { userId?: string }),
       distinctId,
       variationKey,
       ruleKey,
       timestamp,
       insertId,
-      { name: profileName, value: profileValue },
-      distinctId !== userId ? userId : undefined,
-    );
-    return { exposure, decision: d };
+      profileProperty,
+      events: input ? records.events(input) : [],
+      profileUpdate: {
+        $distinct_id: distinctId,
+        $set: records.profileSet(profileProperty.name, profileProperty.value),
+      },
+    };
+    // The decision's fields are the exposure's, but for ids it lacks and a user id only kept when it differs.
+    if (userId === undefined) delete exposure.userId;
+    if (d.experimentId === undefined) delete exposure.experimentId;
+    if (d.variationId === undefined) delete exposure.variationId;
+    return exposure;
   }
 }
 
@@ -194,7 +229,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
  * @example
  * ```ts
  * const pipeline = new DecisionPipeline({ dedup: { windowMs: 30 * 60_000 } });
- * const clientConfig = new ClientConfigCache(client);
+ * const clientConfig = clientConfigCache(client);
  * notificationCenter.addNotificationListener(DECISION, (n) => {
  *   const { exposure } = pipeline.handle(n, clientConfig.get());
  *   if (exposure) send(exposure.events, exposure.profileUpdate);
@@ -219,6 +254,7 @@ export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
     super(
       {
         ...config,
+        warn,
         eventName,
         profilePropertyPrefix: prefix,
         legacy: fn(config.legacy),
@@ -229,6 +265,11 @@ export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
       attributePicker(config.attributeAllowlist, warn),
       RememberingRecordBuilder,
     );
+  }
+
+  /** The records are built when first read: a sender taking them as JSON never builds them. */
+  protected override exposure(...args: ConstructorParameters<typeof PipelineExposure>): Exposure {
+    return new PipelineExposure(...args);
   }
 
   /**
@@ -272,15 +313,10 @@ function warner(config: PipelineConfig): (message: string) => void {
 }
 
 /** `config[option]` when it is one of `allowed`, else the first of them (the default), warned about unless undefined. */
-function oneOf<T extends string>(
-  config: PipelineConfig,
-  option: 'eventFormat' | 'rollouts',
-  allowed: readonly T[],
-  warn: (message: string) => void,
-): T {
-  const value = config[option] as T | undefined;
-  if (value === undefined || allowed.includes(value)) return value ?? (allowed[0] as T);
-  warn(`${invalid(option)} (one of ${allowed.join(', ')})`);
+function oneOf<T extends string>(config: PipelineConfig, option: 'eventFormat' | 'rollouts', allowed: readonly T[]): T {
+  const value = config[option] as T;
+  if (allowed.includes(value)) return value;
+  if (value !== undefined) config.warn?.(`${invalid(option)} (one of ${allowed.join(', ')})`);
   return allowed[0] as T;
 }
 

@@ -198,8 +198,8 @@ function finish(
   if (attributes) Object.assign(properties, attributes);
   // Valid distinct ids (readIdentity takes no other), so valid property values as they are.
   if (identity) {
-    if (identity.$device_id !== undefined) properties.$device_id = identity.$device_id;
-    if (identity.$user_id !== undefined) properties.$user_id = identity.$user_id;
+    const { distinctId: _, ...ids } = identity;
+    Object.assign(properties, ids);
   }
   return properties;
 }

@@ -1,4 +1,4 @@
-import { ClientConfigCache } from './client-config.js';
+import { type ClientConfigCache, clientConfigCache } from './client-config.js';
 
 const DECISION_6 = 'DECISION';
 const DECISION_5 = 'DECISION:type, userId, attributes, decisionInfo';
@@ -61,7 +61,7 @@ export function subscribeWith(
   if (subscribed.has(client as object)) return true;
   const center = (client as { notificationCenter?: NotificationCenter } | null | undefined)?.notificationCenter;
   if (typeof center?.addNotificationListener !== 'function') return false;
-  const cache = new ClientConfigCache(client as { getOptimizelyConfig?: () => unknown }, onConfigError);
+  const cache = clientConfigCache(client as { getOptimizelyConfig?: () => unknown }, onConfigError);
   const onDecision = (notification: unknown) => listener(notification, cache);
   // A negative id: the SDK does not know the type (the other major's name); 6.x may return a non-number.
   let id: unknown;

@@ -516,10 +516,11 @@ describe('ExposurePipeline: a given dedup memory', () => {
     for (const windowMs of [30 * 60_000, 60_000]) {
       const server = makePipeline({ dedup: { windowMs } }).handle(flag()).exposure;
       const page = new ExposurePipeline({ now: () => T0 }, mapDeduplicator(windowMs)).handle(flag()).exposure;
-      expect(page).toEqual(server);
-      // The records are built on first read, so compared on their own.
+      // The server's records are built on first read: read here, they are the page's.
+      expect(page).toEqual({ ...server, events: server?.events, profileUpdate: server?.profileUpdate });
       expect(page?.events).toEqual(server?.events);
-      expect(page?.profileUpdate).toEqual(server?.profileUpdate);
+      // A page's exposure is plain data: no ids it lacks, no user id equal to the distinct id.
+      expect(Object.keys(page ?? {}).sort()).toEqual(Object.keys({ ...server, events: 0, profileUpdate: 0 }).sort());
       expect(page?.events).toHaveLength(1);
     }
   });
@@ -556,15 +557,24 @@ describe('ExposurePipeline: a given dedup memory', () => {
       // Twice: the second round reads what the remembering builder remembered.
       for (const round of [1, 2]) {
         for (const key of keys) {
-          const n = flag({ variationKey: key, ruleKey: `${key}_rule`, experimentId: 4 }, `user-${round}`, {
-            plan: `pro ${key}`,
-            $device_id: 'd-1',
-          });
+          const n = flag(
+            { variationKey: key, ruleKey: `${key}_rule`, experimentId: 4, variationId: undefined },
+            `user-${round}`,
+            {
+              plan: `pro ${key}`,
+              $device_id: 'd-1',
+            },
+          );
           const a = server.handle(n).exposure;
           const b = page.handle(n).exposure;
           expect(b?.events).toEqual(a?.events);
           expect(b?.profileUpdate).toEqual(a?.profileUpdate);
           expect(b?.events.length).toBeGreaterThan(0);
+          // No variation id to carry; the SDK user id kept, as it differs from the device's distinct id.
+          expect(b).toEqual({ ...a, events: a?.events, profileUpdate: a?.profileUpdate });
+          expect(Object.keys(b ?? {}).sort()).toEqual(Object.keys({ ...a, events: 0, profileUpdate: 0 }).sort());
+          expect(b).not.toHaveProperty('variationId');
+          expect(b?.userId).toBe(`user-${round}`);
         }
       }
     }

@@ -2,7 +2,13 @@ import sdk5 from 'optimizely-sdk-v5';
 import * as sdk6 from 'optimizely-sdk-v6';
 import { describe, expect, it } from 'vitest';
 import { type AnyClient, type AnySdk, createOfflineClient } from '../../../test/support/optimizely.js';
-import { ClientConfigCache, DecisionPipeline, subscribeClient, subscribeWith } from '../src/index.js';
+import {
+  type ClientConfigCache,
+  clientConfigCache,
+  DecisionPipeline,
+  subscribeClient,
+  subscribeWith,
+} from '../src/index.js';
 
 describe.each([
   ['6.x', sdk6 as AnySdk],
@@ -83,7 +89,7 @@ describe('ClientConfigCache', () => {
       return real();
     };
     const errors: unknown[] = [];
-    const cache = new ClientConfigCache(client, (e) => errors.push(e));
+    const cache = clientConfigCache(client, (e) => errors.push(e));
     expect(cache.get()?.ruleKinds.get('checkout_redesign')?.get('checkout_redesign_ab')).toBe('experiment');
     cache.get();
     expect(reads).toBe(1);
