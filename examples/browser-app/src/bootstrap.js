@@ -4,7 +4,7 @@ import * as sdk from '@optimizely/optimizely-sdk';
 import { enableOptimizelyMixpanel, stats } from '@optimizely-mixpanel/browser';
 import { allowAttributes } from '@optimizely-mixpanel/browser/attributes';
 import { exposureHook } from '@optimizely-mixpanel/browser/hook';
-import { evaluationEvents } from '@optimizely-mixpanel/browser/trace';
+import { tracing } from '@optimizely-mixpanel/browser/trace';
 import { runApp } from './app.js';
 import { initMixpanel } from './mixpanel-setup.js';
 import { startTracing } from './tracing.js';
@@ -24,9 +24,8 @@ const hooks = {
 enableOptimizelyMixpanel({
   mixpanel,
   identity: params.get('identity') ?? 'identify',
-  trace,
-  // With trace alone, exposure events carry trace_id; evaluationEvents adds the span events.
-  evaluationEvents: params.get('spanEvents') === '0' ? undefined : evaluationEvents,
+  // Exposure events carry trace_id; spanEvents: false leaves the spans without evaluation events.
+  tracing: trace ? tracing(trace, { spanEvents: params.get('spanEvents') !== '0' }) : undefined,
   exposureHook: hooks[params.get('hook')],
   attributes: params.get('attributes') === '1' ? allowAttributes(['plan']) : undefined,
 });

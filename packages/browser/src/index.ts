@@ -3,9 +3,10 @@ export type {
   ActiveSpan,
   BrowserOptions,
   BrowserStats,
-  EvaluationEvents,
   ExposureHookRunner,
   IdentityPolicy,
   MixpanelBrowser,
   TraceApi,
+  TracedDecision,
+  Tracing,
 } from './types.js';

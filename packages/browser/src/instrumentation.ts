@@ -70,7 +70,7 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
   if (typeof mixpanel?.track !== 'function') {
     throw new TypeError('enableOptimizelyMixpanel needs { mixpanel }');
   }
-  const { trace, evaluationEvents, exposureHook } = options;
+  const { tracing, exposureHook } = options;
   const pipeline = new ExposurePipeline(
     {
       eventFormat: options.eventFormat,
@@ -113,9 +113,8 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
     try {
       if (mixpanel.has_opted_out_tracking?.() === true) return count('opted_out');
       const config = clientConfig.get();
-      const active = trace?.getActiveSpan();
-      const span = active?.isRecording() ? active : undefined;
-      const outcome = pipeline.handle(notification, config, options.traceIds !== false ? span : undefined);
+      const traced = tracing?.();
+      const outcome = pipeline.handle(notification, config, traced?.traceId);
       let result: DecisionResult;
       if (exposureHook) {
         // Through `deliver`: a bare function, not made by exposureHook(), fails (counted as `error`), unsent.
@@ -124,7 +123,7 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
         result = (outcome.exposure ? send(outcome.exposure) : outcome.skipReason) ?? 'exported';
         if (result !== 'exported') count(result);
       }
-      if (span && outcome.decision) evaluationEvents?.(span, outcome, result, config);
+      traced?.end(outcome, result, config);
     } catch (error) {
       count('error');
       warnOnce('a decision was not sent', error);

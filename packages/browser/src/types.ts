@@ -32,15 +32,18 @@ export interface TraceApi {
 }
 
 /**
- * Records one decision on the recording span active in `decide()`: what
- * `evaluationEvents` from `@optimizely-mixpanel/browser/trace` does.
+ * Tracing of the decisions, made by `tracing(trace)` of `@optimizely-mixpanel/browser/trace`:
+ * called in each `decide()`, it gives undefined without a recording span.
  */
-export type EvaluationEvents = (
-  span: ActiveSpan,
-  outcome: Outcome,
-  result: DecisionResult,
-  config: ClientConfig | undefined,
-) => void;
+export type Tracing = () => TracedDecision | undefined;
+
+/** One decision made while a span records. */
+export interface TracedDecision {
+  /** The span's trace id, for the exposure events' `trace_id`; undefined when they carry none. */
+  traceId: string | undefined;
+  /** Records the handled decision on the span. */
+  end(outcome: Outcome, result: DecisionResult, config: ClientConfig | undefined): void;
+}
 
 /**
  * What to do when the Optimizely user id is not Mixpanel's current `distinct_id`:
@@ -89,18 +92,11 @@ export interface BrowserOptions {
   /** Register `[Optimizely] <flagKey>` as a super property on later events. Default true. */
   superProperties?: boolean;
   /**
-   * `trace` from `@opentelemetry/api`: exposure events carry `trace_id`, the trace
-   * id of the recording span active in `decide()` (unless `traceIds` is false).
+   * `tracing(trace)` from `@optimizely-mixpanel/browser/trace`: exposure events carry the
+   * `trace_id` of the recording span active in `decide()`, and each decision adds a
+   * `feature_flag.evaluation` event to that span (kept apart so pages without tracing do not ship it).
    */
-  trace?: TraceApi;
-  /** With `trace`, exposure events carry `trace_id`. Default true. */
-  traceIds?: boolean;
-  /**
-   * With `trace`, adds a `feature_flag.evaluation` event per decision to the span
-   * active in `decide()`: pass `evaluationEvents` from
-   * `@optimizely-mixpanel/browser/trace` (kept apart so pages without it do not ship it).
-   */
-  evaluationEvents?: EvaluationEvents;
+  tracing?: Tracing | undefined;
   /**
    * Called with each exposure before it is sent (synchronously); return `false` to drop it:
    * `exposureHook(fn)` from `@optimizely-mixpanel/browser/hook`.

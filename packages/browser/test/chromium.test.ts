@@ -188,7 +188,7 @@ describe('dedup, consent and failures in Chromium', () => {
     expect(render?.events[0]?.attributes['mixpanel.insert_id']).toBe(exposures()[0]?.properties.$insert_id);
   });
 
-  it('with trace but no evaluationEvents, exposure events carry trace_id and spans get no events', async () => {
+  it('with spanEvents: false, exposure events carry trace_id and spans get no events', async () => {
     await open('index.html?user=user-123&trace=1&spanEvents=0');
     const spans = await page.evaluate(() =>
       (

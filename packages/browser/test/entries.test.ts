@@ -32,11 +32,11 @@ async function bundle(imports: string): Promise<string> {
   return readFileSync(join(out, readdirSync(out).find((f) => f.endsWith('.js')) as string), 'utf8');
 }
 
-// What each opt-in entry brings: span attribute names, the hook's result checks, the allowlist's reserved names.
-const OPT_IN = {
-  'trace.js': 'feature_flag.evaluation',
-  'hook.js': 'invalid_hook_result',
-  'attributes.js': 'attributeAllowlist',
+// What each opt-in entry brings: the active span and its event, the hook's result checks, the allowlist.
+const OPT_IN: Record<string, string[]> = {
+  'trace.js': ['feature_flag.evaluation', 'getActiveSpan'],
+  'hook.js': ['invalid_hook_result'],
+  'attributes.js': ['attributeAllowlist'],
 };
 
 describe('entries', () => {
@@ -44,10 +44,10 @@ describe('entries', () => {
     const main = await bundle(`export * from ${dist('index.js')};`);
     expect(main).toContain('enableOptimizelyMixpanel');
     // Nor the server's dedup table.
-    for (const absent of [...Object.values(OPT_IN), 'Int32Array']) expect(main).not.toContain(absent);
-    for (const [file, marker] of Object.entries(OPT_IN)) {
+    for (const absent of [...Object.values(OPT_IN).flat(), 'Int32Array']) expect(main).not.toContain(absent);
+    for (const [file, markers] of Object.entries(OPT_IN)) {
       const withEntry = await bundle(`export * from ${dist('index.js')};\nexport * from ${dist(file)};`);
-      expect(withEntry).toContain(marker);
+      for (const marker of markers) expect(withEntry).toContain(marker);
     }
   }, 60_000);
 });

@@ -22,7 +22,6 @@ import type {
   PipelineConfig,
   RolloutMode,
   SkipReason,
-  TraceSpan,
 } from './types.js';
 
 /**
@@ -35,7 +34,6 @@ const EVENT_TIME_STEP_MS = 60_000;
 // The default first.
 const EVENT_FORMATS: readonly EventFormat[] = ['experiment_viewed', 'experiment_started', 'both'];
 const ROLLOUT_MODES: readonly RolloutMode[] = ['profile', 'event', 'off'];
-const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
 
 /**
  * The decision path shared by Node and the browser, with its dedup memory
@@ -86,12 +84,13 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
   /**
    * Handles one DECISION notification. `clientConfig` (rule kinds, from
    * {@link ClientConfigCache}) tells experiments from targeted deliveries;
-   * without it only `default-rollout-*` rules are known as rollouts. `span` is
-   * the span active in `decide()`, whose trace id the exposure events carry.
+   * without it only `default-rollout-*` rules are known as rollouts. `traceId`
+   * (a valid one: see {@link traceIdOf}) is that of the span active in
+   * `decide()`, and the exposure events carry it.
    * `decision` is the parsed decision whenever the payload names one, skipped
    * or not (for telemetry of every evaluation).
    */
-  handle(notification: unknown, clientConfig?: ClientConfig, span?: TraceSpan): Outcome {
+  handle(notification: unknown, clientConfig?: ClientConfig, traceId?: string): Outcome {
     let decision: FlagDecision | undefined;
     try {
       const read = readNotification(notification, this.#legacy, clientConfig);
@@ -99,7 +98,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
       decision = read;
       const reason = this.#check(decision);
       if (reason) return { decision, skipReason: reason };
-      return this.#expose(decision, notification, span);
+      return this.#expose(decision, notification, traceId);
     } catch {
       // Hostile payloads (throwing getters, proxies) end here.
       return { decision, skipReason: 'invalid_notification' };
@@ -123,7 +122,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     return undefined;
   }
 
-  #expose(d: FlagDecision, notification: unknown, span: TraceSpan | undefined): Outcome {
+  #expose(d: FlagDecision, notification: unknown, traceId: string | undefined): Outcome {
     const userId = d.userId as string;
     const flagKey = d.flagKey;
     const ruleKey = d.ruleKey ?? '';
@@ -151,7 +150,6 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
         variationKey,
         Math.floor(timestamp / this.#windowMs),
       );
-      const traceId = span?.spanContext().traceId;
       input = {
         decision: d,
         distinctId,
@@ -161,7 +159,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
         insertId,
         attributes,
         identity,
-        traceId: traceId && TRACE_ID.test(traceId) ? traceId : undefined,
+        traceId,
       };
     }
     return {

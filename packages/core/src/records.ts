@@ -2,7 +2,7 @@ import { compactInsertIdOf, insertIdOf } from './hash.js';
 import type { MixpanelIdentity } from './identity.js';
 import { isWellFormed, propertyValue, truncateName } from './limits.js';
 import { PairMemo } from './memo.js';
-import type { EventFormat, FlagDecision, MixpanelEvent, PropertyValue } from './types.js';
+import type { EventFormat, FlagDecision, MixpanelEvent, PropertyValue, TraceSpan } from './types.js';
 
 /** Event properties this package writes; allowlisted attributes never overwrite them. */
 const RESERVED_PROPERTIES = new Set([
@@ -31,6 +31,17 @@ const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * Tempo and Honeycomb.
  */
 export const TRACE_ID_PROPERTY = 'trace_id';
+
+const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
+
+/**
+ * The trace id of `span` when it is a valid one (32 lowercase hex digits, not
+ * all zero): what the exposure events carry as {@link TRACE_ID_PROPERTY}.
+ */
+export function traceIdOf(span: TraceSpan | undefined): string | undefined {
+  const traceId = span?.spanContext().traceId;
+  return traceId && TRACE_ID.test(traceId) ? traceId : undefined;
+}
 
 /** The parts of an exposure event that vary per decision. */
 export interface EventInput {

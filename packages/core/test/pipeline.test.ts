@@ -13,6 +13,7 @@ import {
   readLegacyDecision,
   runExposureHook,
   type SkipReason,
+  traceIdOf,
 } from '../src/index.js';
 import { flag } from './payloads.js';
 
@@ -179,15 +180,16 @@ describe('DecisionPipeline: exposure semantics', () => {
     expect(off.handle(flag(), datafile).exposure?.events).toHaveLength(1);
   });
 
-  it('exposure events carry the trace id of the span given, and only a valid one', () => {
+  it("exposure events carry the trace id given; traceIdOf gives a span's only when valid", () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const span = (id: string) => ({ spanContext: () => ({ traceId: id }) });
     const pipeline = makePipeline({ dedup: false, eventFormat: 'both' });
-    const traced = pipeline.handle(flag(), datafile, span(traceId)).exposure;
+    const traced = pipeline.handle(flag(), datafile, traceIdOf(span(traceId))).exposure;
     expect(traced?.events.map((e) => e.properties.trace_id)).toEqual([traceId, traceId]);
     expect(pipeline.handle(flag(), datafile).exposure?.events[0]?.properties).not.toHaveProperty('trace_id');
-    const invalid = pipeline.handle(flag(), datafile, span('0'.repeat(32))).exposure;
-    expect(invalid?.events[0]?.properties).not.toHaveProperty('trace_id');
+    for (const id of ['0'.repeat(32), traceId.toUpperCase(), `${traceId}0`, traceId.slice(1), ''])
+      expect(traceIdOf(span(id))).toBeUndefined();
+    expect(traceIdOf(undefined)).toBeUndefined();
   });
 });
 

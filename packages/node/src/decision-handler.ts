@@ -16,6 +16,7 @@ import {
   hasEvents,
   readLegacyDecision,
   type SkipReason,
+  traceIdOf,
 } from '@optimizely-mixpanel/core';
 import type { MixpanelExporter, RateLimitedLog } from '@optimizely-mixpanel/exporter';
 import { recordExperimentContext } from './shared-context.js';
@@ -142,7 +143,7 @@ export class DecisionHandler {
         return;
       }
       const config = clientConfig.get();
-      const outcome = this.pipeline.handle(notification, config, this.traceIds ? span : undefined);
+      const outcome = this.pipeline.handle(notification, config, this.traceIds ? traceIdOf(span) : undefined);
       const result = deliver(outcome, this.sink, this.config.exposureHook, this.count, this.report);
       if (result === 'exported') tally(this.outcomes, result);
       if (outcome.decision && ((this.spanEvents && span) || this.decisionSpans)) {
