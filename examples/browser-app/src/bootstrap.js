@@ -3,6 +3,7 @@
 import * as sdk from '@optimizely/optimizely-sdk';
 import { enableOptimizelyMixpanel, stats } from '@optimizely-mixpanel/browser';
 import { allowAttributes } from '@optimizely-mixpanel/browser/attributes';
+import { eventFormat } from '@optimizely-mixpanel/browser/event-format';
 import { exposureHook } from '@optimizely-mixpanel/browser/hook';
 import { tracing } from '@optimizely-mixpanel/browser/trace';
 import { runApp } from './app.js';
@@ -28,6 +29,7 @@ enableOptimizelyMixpanel({
   tracing: trace ? tracing(trace, { spanEvents: params.get('spanEvents') !== '0' }) : undefined,
   exposureHook: hooks[params.get('hook')],
   attributes: params.get('attributes') === '1' ? allowAttributes(['plan']) : undefined,
+  eventFormat: params.get('format') ? eventFormat(params.get('format')) : undefined,
 });
 runApp(sdk, mixpanel, trace?.getTracer('app'));
 // Read by the tests: exposures sent and decisions skipped on this page.

@@ -1,6 +1,6 @@
 // Gzipped size of what an app ships for this package: the main entry bundled with
 // @optimizely-mixpanel/core and minified, peers (the SDK, mixpanel-browser) excluded; then the same
-// with every opt-in entry (/trace, /hook, /attributes) bundled too, as an app using them all ships.
+// with every opt-in entry (/trace, /hook, /attributes, /event-format) bundled too, as an app using them all ships.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 const dist = (file) => JSON.stringify(fileURLToPath(new URL(`../dist/${file}`, import.meta.url)));
-const OPT_INS = ['trace.js', 'hook.js', 'attributes.js'];
+const OPT_INS = ['trace.js', 'hook.js', 'attributes.js', 'event-format.js'];
 const TARGET = 4096;
 
 /** Minified and gzipped bytes of a bundle of `source` (an ES module re-exporting entries). */
@@ -49,4 +49,4 @@ const all = await measure(
 const line = (what, { minified, gzipped }) =>
   `browser: ${what}, minified: ${minified} B, gzipped: ${gzipped} B (${(gzipped / 1024).toFixed(2)} KB)`;
 console.log(`${line('@optimizely-mixpanel/browser main entry bundled with core', main)}; target < ${TARGET} B gzipped`);
-console.log(line('the same with /trace, /hook and /attributes', all));
+console.log(line('the same with /trace, /hook, /attributes and /event-format', all));

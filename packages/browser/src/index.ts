@@ -3,6 +3,7 @@ export type {
   ActiveSpan,
   BrowserOptions,
   BrowserStats,
+  EventFormatChoice,
   ExposureHookRunner,
   IdentityPolicy,
   MixpanelBrowser,

@@ -72,13 +72,10 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
   }
   const { tracing, exposureHook } = options;
   const pipeline = new ExposurePipeline(
-    {
-      eventFormat: options.eventFormat,
-      rollouts: options.rollouts,
-      warn: warnOnce,
-    },
+    { rollouts: options.rollouts, warn: warnOnce },
     sessionDedup(options.dedupWindowMs, options.dedupMaxEntries),
     options.attributes,
+    options.eventFormat,
   );
 
   /** Complete exposures go to mixpanel-browser. */

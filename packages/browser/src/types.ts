@@ -2,9 +2,9 @@ import type {
   AttributePicker,
   ClientConfig,
   DecisionResult,
-  EventFormat,
   Exposure,
   Outcome,
+  RecordBuilder,
   RolloutMode,
   SkipReason,
 } from '@optimizely-mixpanel/core';
@@ -45,6 +45,9 @@ export interface TracedDecision {
   end(outcome: Outcome, result: DecisionResult, config: ClientConfig | undefined): void;
 }
 
+/** The builder of exposure events in a chosen format: made by `eventFormat()` of `@optimizely-mixpanel/browser/event-format`. */
+export type EventFormatChoice = typeof RecordBuilder;
+
 /**
  * What to do when the Optimizely user id is not Mixpanel's current `distinct_id`:
  * `identify` it in Mixpanel (profile writes queued before are sent then), or
@@ -73,8 +76,11 @@ export interface BrowserOptions {
   sdk?: { createInstance?: unknown } | undefined;
   /** Default `identify`. */
   identity?: IdentityPolicy;
-  /** `experiment_viewed` (default), `experiment_started` or `both`. */
-  eventFormat?: EventFormat;
+  /**
+   * The exposure event's format: `eventFormat('experiment_started' | 'both')` from
+   * `@optimizely-mixpanel/browser/event-format`. Default `Experiment Viewed`.
+   */
+  eventFormat?: EventFormatChoice | undefined;
   /** Dedup window in ms, kept across reloads for the session. Default 30 minutes. */
   dedupWindowMs?: number;
   /** Entries kept in memory and in sessionStorage. Default 500. */

@@ -251,6 +251,33 @@ describe('dedup, consent and failures in Chromium', () => {
     expect(exposures()).toEqual([]);
   });
 
+  it("eventFormat('both') sends $experiment_started beside the exposure, with its $insert_id and time", async () => {
+    await open('index.html?user=user-123&format=both');
+    const started = () => server.events.filter((e) => e.event === '$experiment_started');
+    await server.waitFor(() => exposures().length === 1 && started().length === 1);
+    const [viewed] = exposures();
+    expect(started()[0]?.properties).toMatchObject({
+      'Experiment name': 'checkout_redesign_ab',
+      'Variant name': viewed?.properties.variation_key,
+      flag_key: 'checkout_redesign',
+      $insert_id: viewed?.properties.$insert_id,
+      time: viewed?.properties.time,
+    });
+
+    // An invalid format is warned about and the default applies: the exposure alone.
+    server.reset();
+    const warnings: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'warning') warnings.push(message.text());
+    });
+    await open('index.html?user=user-456&format=bogus');
+    await drain();
+    expect(exposures()).toHaveLength(1);
+    expect(started()).toEqual([]);
+    expect(warnings.some((w) => w.includes('eventFormat is invalid'))).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('a corrupt or foreign dedup memory in sessionStorage leaves dedup to the page', async () => {
     for (const stored of ['{not json', '{"a":1}', '[1,2]', '[["17:checkout_redesignuser-123",7]]']) {
       server.reset();

@@ -32,11 +32,13 @@ async function bundle(imports: string): Promise<string> {
   return readFileSync(join(out, readdirSync(out).find((f) => f.endsWith('.js')) as string), 'utf8');
 }
 
-// What each opt-in entry brings: the active span and its event, the hook's result checks, the allowlist.
+// What each opt-in entry brings: the active span and its event, the hook's result checks, the allowlist,
+// Mixpanel's experiment format.
 const OPT_IN: Record<string, string[]> = {
   'trace.js': ['feature_flag.evaluation', 'getActiveSpan'],
   'hook.js': ['invalid_hook_result'],
   'attributes.js': ['attributeAllowlist'],
+  'event-format.js': ['$experiment_started'],
 };
 
 describe('entries', () => {

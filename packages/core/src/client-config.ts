@@ -6,9 +6,6 @@ interface OptimizelyConfigLike {
   featuresMap?: Record<string, { experimentRules?: Array<{ key: string }>; deliveryRules?: Array<{ key: string }> }>;
 }
 
-/** After a throwing `getOptimizelyConfig`, decisions between two attempts to read it again. */
-const RETRY_AFTER = 1000;
-
 /** One client's config, read once per datafile: see {@link clientConfigCache}. */
 export interface ClientConfigCache {
   /** The config, or undefined while the client has none (or its reads fail). */
@@ -22,23 +19,23 @@ export interface ClientConfigCache {
  * new datafile (OPTIMIZELY_CONFIG_UPDATE → `invalidate`), so a decision never
  * pays for it. Never throws: a client whose `getOptimizelyConfig` throws gives
  * no config (decisions are still handled, with rule kinds from rule keys alone)
- * and is asked again only every thousand decisions. `onError` is told of each
- * failed read (the caller rate-limits its warning).
+ * and is asked again only after the next datafile: the same one would throw
+ * again. `onError` is told of each failed read (the caller rate-limits its warning).
  */
 export function clientConfigCache(
   client: { getOptimizelyConfig?: () => unknown },
   onError?: (error: unknown) => void,
 ): ClientConfigCache {
   let cached: ClientConfig | undefined;
-  let skipReads = 0;
+  let failed = false;
   return {
     get() {
-      if (!cached && --skipReads < 0) {
+      if (!cached && !failed) {
         try {
           const config = client.getOptimizelyConfig?.() as OptimizelyConfigLike | null | undefined;
           if (config) cached = build(config);
         } catch (error) {
-          skipReads = RETRY_AFTER;
+          failed = true;
           try {
             onError?.(error);
           } catch {
@@ -50,7 +47,7 @@ export function clientConfigCache(
     },
     invalidate() {
       cached = undefined;
-      skipReads = 0;
+      failed = false;
     },
   };
 }

@@ -5,7 +5,14 @@ export { type ExposureHook, type HookProblem, runExposureHook } from './hooks.js
 export { isValidDistinctId, MIXPANEL_LIMITS } from './limits.js';
 export { type LegacyReader, readLegacyDecision } from './notification.js';
 export { DecisionPipeline, ExposurePipeline } from './pipeline.js';
-export { type AttributePicker, attributePicker, TRACE_ID_PROPERTY, traceIdOf } from './records.js';
+export {
+  type AttributePicker,
+  attributePicker,
+  FormatRecordBuilder,
+  RecordBuilder,
+  TRACE_ID_PROPERTY,
+  traceIdOf,
+} from './records.js';
 export { type ExposureJson, exposureJson, type RecordJson } from './records-json.js';
 export {
   ATTR_FEATURE_FLAG_CONTEXT_ID,

@@ -3,6 +3,7 @@ import { PipelineExposure } from './exposure.js';
 import { readIdentity } from './identity.js';
 import { isValidDistinctId, propertyValue } from './limits.js';
 import { type LegacyReader, readNotification } from './notification.js';
+import { invalid, oneOf } from './options.js';
 import {
   type AttributePicker,
   attributePicker,
@@ -15,7 +16,6 @@ import type {
   ClientConfig,
   DecisionNotification,
   Deduplicator,
-  EventFormat,
   Exposure,
   FlagDecision,
   Outcome,
@@ -32,7 +32,6 @@ import type {
 const EVENT_TIME_STEP_MS = 60_000;
 
 // The default first.
-const EVENT_FORMATS: readonly EventFormat[] = ['experiment_viewed', 'experiment_started', 'both'];
 const ROLLOUT_MODES: readonly RolloutMode[] = ['profile', 'event', 'off'];
 
 /**
@@ -52,12 +51,14 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
   readonly #windowMs: number;
 
   /**
-   * Checks `eventFormat` and `rollouts` (warning by name, defaults applying); the
-   * other options are taken as given, as {@link DecisionPipeline} checks them,
-   * and `config.warn` must not throw ({@link DecisionPipeline} contains it).
+   * Checks `rollouts` (warning by name, the default applying); the other
+   * options are taken as given, as {@link DecisionPipeline} checks them, and
+   * `config.warn` must not throw ({@link DecisionPipeline} contains it).
    * `config.dedup` and `config.attributeAllowlist` are not read here: the
    * memory is `deduplicator`, the allowlist `attributes` (from {@link attributePicker}).
-   * `Records` builds the Mixpanel records: {@link DecisionPipeline} gives the remembering one.
+   * `Records` builds the Mixpanel records from `config`: the default builds
+   * `Experiment Viewed` events alone; {@link FormatRecordBuilder} reads
+   * `eventFormat`, and {@link DecisionPipeline} gives the remembering one.
    */
   constructor(
     config: PipelineConfig,
@@ -65,16 +66,10 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     attributes?: AttributePicker,
     Records: typeof RecordBuilder = RecordBuilder,
   ) {
-    const format = oneOf(config, 'eventFormat', EVENT_FORMATS);
     this.#rollouts = oneOf(config, 'rollouts', ROLLOUT_MODES);
     this.#legacy = config.legacy;
     this.#includeRuleless = config.includeRulelessDecisions === true;
-    this.#records = new Records(
-      format,
-      config.eventName ?? 'Experiment Viewed',
-      config.profilePropertyPrefix ?? '[Optimizely] ',
-      attributes,
-    );
+    this.#records = new Records(config, attributes);
     this.#now = config.now ?? Date.now;
     this.dedupClock = config.dedupClock ?? this.#now;
     this.deduplicator = deduplicator;
@@ -308,17 +303,4 @@ function warner(config: PipelineConfig): (message: string) => void {
       config.warn?.(message);
     } catch {}
   };
-}
-
-/** `config[option]` when it is one of `allowed`, else the first of them (the default), warned about unless undefined. */
-function oneOf<T extends string>(config: PipelineConfig, option: 'eventFormat' | 'rollouts', allowed: readonly T[]): T {
-  const value = config[option] as T;
-  if (allowed.includes(value)) return value;
-  if (value !== undefined) config.warn?.(`${invalid(option)} (one of ${allowed.join(', ')})`);
-  return allowed[0] as T;
-}
-
-/** Names the option, never its value: a misplaced secret must not reach a log. */
-function invalid(option: string): string {
-  return `${option} is invalid: its default applies`;
 }

@@ -2,7 +2,8 @@ import { compactInsertIdOf, insertIdOf } from './hash.js';
 import type { MixpanelIdentity } from './identity.js';
 import { isWellFormed, propertyValue, truncateName } from './limits.js';
 import { PairMemo } from './memo.js';
-import type { EventFormat, FlagDecision, MixpanelEvent, PropertyValue, TraceSpan } from './types.js';
+import { oneOf } from './options.js';
+import type { EventFormat, FlagDecision, MixpanelEvent, PipelineConfig, PropertyValue, TraceSpan } from './types.js';
 
 /** Event properties this package writes; allowlisted attributes never overwrite them. */
 const RESERVED_PROPERTIES = new Set([
@@ -58,22 +59,23 @@ export interface EventInput {
 }
 
 /**
- * Builds the Mixpanel records of an exposure: the event(s) in the configured
- * format and the profile property name. Names and values are made valid for
- * Mixpanel here (repaired UTF-16, 255-byte values, 255-character names).
- * {@link RememberingRecordBuilder} remembers them for a server's many users.
+ * Builds the Mixpanel records of an exposure: the `Experiment Viewed` event
+ * (`config.eventName`) and the profile property name. Names and values are
+ * made valid for Mixpanel here (repaired UTF-16, 255-byte values,
+ * 255-character names). {@link FormatRecordBuilder} adds Mixpanel's
+ * `$experiment_started` format; {@link RememberingRecordBuilder} remembers
+ * names and values for a server's many users.
  */
 export class RecordBuilder {
-  readonly format: EventFormat;
   readonly eventName: string;
   #prefix: string;
   /** Picks the allowlisted attributes; undefined without an allowlist. */
   readonly pickAttributes: AttributePicker | undefined;
 
-  constructor(format: EventFormat, eventName: string, prefix: string, pickAttributes: AttributePicker | undefined) {
-    this.format = format;
-    this.eventName = eventName;
-    this.#prefix = prefix;
+  /** `config.eventName` and `config.profilePropertyPrefix` are taken as given, or their defaults. */
+  constructor(config: PipelineConfig, pickAttributes: AttributePicker | undefined) {
+    this.eventName = config.eventName ?? 'Experiment Viewed';
+    this.#prefix = config.profilePropertyPrefix ?? '[Optimizely] ';
     this.pickAttributes = pickAttributes;
   }
 
@@ -82,40 +84,22 @@ export class RecordBuilder {
     return isWellFormed(flagKey) ? truncateName(this.#prefix + flagKey) : null;
   }
 
+  /** The exposure event(s) of `input`. */
   events(input: EventInput): MixpanelEvent[] {
-    const { decision: d, distinctId, time, insertId } = input;
-    const flag = this.value('', d.flagKey);
-    const variation = this.value('', input.variationKey);
-    const rule = this.value('', input.ruleKey);
-    const attributes = this.pickAttributes?.(input.attributes);
-    const events: MixpanelEvent[] = [];
-    if (this.format !== 'experiment_started') {
-      const properties: MixpanelEvent['properties'] = {
-        distinct_id: distinctId,
-        time,
-        $insert_id: insertId,
-        flag_key: flag,
-        variation_key: variation,
-        rule_key: rule,
-        enabled: d.enabled,
-      };
-      // Letter prefixes keep 11+ digit ids from being flagged as card numbers.
-      if (d.experimentId !== undefined) properties.experiment_id = this.value('exp_', d.experimentId);
-      if (d.variationId !== undefined) properties.variation_id = this.value('var_', d.variationId);
-      events.push({ event: this.eventName, properties: finish(properties, input, attributes) });
-    }
-    if (this.format !== 'experiment_viewed') {
-      const properties: MixpanelEvent['properties'] = {
-        distinct_id: distinctId,
-        time,
-        $insert_id: insertId,
-        'Experiment name': rule || flag,
-        'Variant name': variation,
-        flag_key: flag,
-      };
-      events.push({ event: '$experiment_started', properties: finish(properties, input, attributes) });
-    }
-    return events;
+    const d = input.decision;
+    const properties: MixpanelEvent['properties'] = {
+      distinct_id: input.distinctId,
+      time: input.time,
+      $insert_id: input.insertId,
+      flag_key: this.value('', d.flagKey),
+      variation_key: this.value('', input.variationKey),
+      rule_key: this.value('', input.ruleKey),
+      enabled: d.enabled,
+    };
+    // Letter prefixes keep 11+ digit ids from being flagged as card numbers.
+    if (d.experimentId !== undefined) properties.experiment_id = this.value('exp_', d.experimentId);
+    if (d.variationId !== undefined) properties.variation_id = this.value('var_', d.variationId);
+    return [{ event: this.eventName, properties: finish(properties, input, this.pickAttributes?.(input.attributes)) }];
   }
 
   /** A fresh `{ [name]: value }` for a profile update's `$set` (an own property even for `__proto__`). */
@@ -134,13 +118,52 @@ export class RecordBuilder {
   }
 }
 
+const EVENT_FORMATS: readonly EventFormat[] = ['experiment_viewed', 'experiment_started', 'both'];
+
+/**
+ * A {@link RecordBuilder} that gives the events in `config.eventFormat`:
+ * `Experiment Viewed` (default), Mixpanel's `$experiment_started` (`Experiment
+ * name`, `Variant name`, read by its Experiments report), or both. Kept apart,
+ * so that bundles without the choice leave it out.
+ */
+export class FormatRecordBuilder extends RecordBuilder {
+  readonly format: EventFormat;
+
+  /** Checks `config.eventFormat`, warning by name through `config.warn` (which must not throw). */
+  constructor(config: PipelineConfig, pickAttributes: AttributePicker | undefined) {
+    super(config, pickAttributes);
+    this.format = oneOf(config, 'eventFormat', EVENT_FORMATS);
+  }
+
+  override events(input: EventInput): MixpanelEvent[] {
+    const events = this.format === 'experiment_started' ? [] : super.events(input);
+    if (this.format !== 'experiment_viewed') {
+      const flag = this.value('', input.decision.flagKey);
+      const rule = this.value('', input.ruleKey);
+      const properties: MixpanelEvent['properties'] = {
+        distinct_id: input.distinctId,
+        time: input.time,
+        $insert_id: input.insertId,
+        'Experiment name': rule || flag,
+        'Variant name': this.value('', input.variationKey),
+        flag_key: flag,
+      };
+      events.push({
+        event: '$experiment_started',
+        properties: finish(properties, input, this.pickAttributes?.(input.attributes)),
+      });
+    }
+    return events;
+  }
+}
+
 /**
  * A {@link RecordBuilder} that remembers profile property names, values of
  * datafile strings and `$set` objects: the same few for every user, and
  * repairing and measuring them was a fifth of an exposure on a server. A
  * page makes few exposures and leaves these caches out of its bundle.
  */
-export class RememberingRecordBuilder extends RecordBuilder {
+export class RememberingRecordBuilder extends FormatRecordBuilder {
   /** Profile property names by flag key (null: the key cannot be a property name). */
   private readonly names = new Map<string, string | null>();
   /** Property values of datafile strings by their source, one map per prefix. */

@@ -2,12 +2,11 @@ import { type ClientConfigCache, clientConfigCache } from './client-config.js';
 
 const DECISION_6 = 'DECISION';
 const DECISION_5 = 'DECISION:type, userId, attributes, decisionInfo';
-const CONFIG_UPDATE = 'OPTIMIZELY_CONFIG_UPDATE';
+const CONFIG_UPDATE = 'OPTIMIZELY_CONFIG_UPDATE'; // the same string in 5.x and 6.x
 
 /** Notification type names as an SDK module exports them (6.x: `NOTIFICATION_TYPES`; 5.x: `enums.NOTIFICATION_TYPES`). */
 export interface NotificationTypes {
   DECISION?: string;
-  OPTIMIZELY_CONFIG_UPDATE?: string;
 }
 
 interface SdkLike {
@@ -71,7 +70,7 @@ export function subscribeWith(
   }
   if ((id as number) < 0) return false;
   // Only once the DECISION listener is in: a refused client keeps no listener of ours.
-  center.addNotificationListener(types?.OPTIMIZELY_CONFIG_UPDATE ?? CONFIG_UPDATE, () => cache.invalidate());
+  center.addNotificationListener(CONFIG_UPDATE, () => cache.invalidate());
   subscribed.add(client as object);
   return true;
 }

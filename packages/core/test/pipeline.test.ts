@@ -9,6 +9,7 @@ import {
   type Exposure,
   type ExposureHook,
   ExposurePipeline,
+  FormatRecordBuilder,
   type PipelineConfig,
   readLegacyDecision,
   runExposureHook,
@@ -546,6 +547,28 @@ describe('ExposurePipeline: a given dedup memory', () => {
     expect(n.handle(flag()).exposure).toBeDefined();
   });
 
+  it('builds Experiment Viewed alone with the default builder; FormatRecordBuilder reads and checks eventFormat', () => {
+    const plain = new ExposurePipeline({ eventFormat: 'both' }, undefined).handle(flag()).exposure;
+    expect(plain?.events.map((e) => e.event)).toEqual(['Experiment Viewed']);
+    const warnings: string[] = [];
+    const formats = (eventFormat: unknown) =>
+      new ExposurePipeline(
+        { eventFormat: eventFormat as EventFormat, warn: (m) => warnings.push(m) },
+        undefined,
+        undefined,
+        FormatRecordBuilder,
+      )
+        .handle(flag())
+        .exposure?.events.map((e) => e.event);
+    expect(formats('both')).toEqual(['Experiment Viewed', '$experiment_started']);
+    expect(formats('experiment_started')).toEqual(['$experiment_started']);
+    expect(warnings).toEqual([]);
+    expect(formats('bogus')).toEqual(['Experiment Viewed']);
+    expect(warnings).toEqual([
+      'eventFormat is invalid: its default applies (one of experiment_viewed, experiment_started, both)',
+    ]);
+  });
+
   it('builds records as the remembering builder does, for any format and datafile strings, every time', () => {
     const formats: EventFormat[] = ['experiment_viewed', 'experiment_started', 'both'];
     const keys = ['variation_a', 'v\uD800x', 'v\0', 'é'.repeat(200), '__proto__'];
@@ -555,6 +578,7 @@ describe('ExposurePipeline: a given dedup memory', () => {
         { now: () => T0, eventFormat },
         undefined,
         attributePicker(['plan'], () => {}),
+        FormatRecordBuilder,
       );
       // Twice: the second round reads what the remembering builder remembered.
       for (const round of [1, 2]) {

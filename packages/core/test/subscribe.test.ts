@@ -96,10 +96,12 @@ describe('ClientConfigCache', () => {
     cache.invalidate(); // what OPTIMIZELY_CONFIG_UPDATE does
     fail = true;
     for (let i = 0; i < 500; i++) expect(cache.get()).toBeUndefined();
-    // A throwing client is asked again only after a thousand decisions, not on every one.
+    // A throwing client is asked again only after the next datafile, not on every decision.
     expect([reads, errors.length]).toEqual([2, 1]);
     fail = false;
-    for (let i = 0; i < 600; i++) cache.get();
+    for (let i = 0; i < 600; i++) expect(cache.get()).toBeUndefined();
+    expect(reads).toBe(2);
+    cache.invalidate();
     expect(cache.get()?.environmentKey).toBe('production');
     expect(reads).toBe(3);
     client.close();
