@@ -175,18 +175,8 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
   }
 
   /** The exposure of `d` with the values derived from it, its records built now: a page sends them all. */
-  protected exposure(
-    records: RecordBuilder,
-    input: EventInput | undefined,
-    d: FlagDecision,
-    distinctId: string,
-    variationKey: string,
-    ruleKey: string,
-    timestamp: number,
-    insertId: string,
-    profileProperty: { name: string; value: string },
-    userId: string | undefined,
-  ): Exposure {
+  protected exposure(...parts: ConstructorParameters<typeof PipelineExposure>): Exposure {
+    const [records, input, d, distinctId, variationKey, ruleKey, timestamp, insertId, profileProperty, userId] = parts;
     const exposure: Exposure = {
       ...(d as FlagDecision & { userId?: string }),
       distinctId,
