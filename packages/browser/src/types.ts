@@ -77,8 +77,8 @@ export interface BrowserOptions {
   /** Default `identify`. */
   identity?: IdentityPolicy;
   /**
-   * The exposure event's format: `eventFormat('experiment_started' | 'both')` from
-   * `@optimizely-mixpanel/browser/event-format`. Default `Experiment Viewed`.
+   * The exposure event's format: `eventFormat('experiment_viewed' | 'experiment_started' | 'both')`
+   * from `@optimizely-mixpanel/browser/event-format`. Default `Experiment Viewed`.
    */
   eventFormat?: EventFormatChoice | undefined;
   /** Dedup window in ms, kept across reloads for the session. Default 30 minutes. */
