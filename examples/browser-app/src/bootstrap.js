@@ -25,11 +25,18 @@ const hooks = {
 enableOptimizelyMixpanel({
   mixpanel,
   identity: params.get('identity') ?? 'identify',
-  // Exposure events carry trace_id; spanEvents: false leaves the spans without evaluation events.
-  tracing: trace ? tracing(trace, { spanEvents: params.get('spanEvents') !== '0' }) : undefined,
+  // Exposure events carry trace_id and spans get evaluation events, unless switched off; rawTrace=1
+  // passes the API's trace itself, a mistake the tests show is counted, not thrown into the app.
+  tracing:
+    trace && params.get('rawTrace') === '1'
+      ? trace
+      : trace
+        ? tracing(trace, { spanEvents: params.get('spanEvents') !== '0', traceIds: params.get('traceIds') !== '0' })
+        : undefined,
   exposureHook: hooks[params.get('hook')],
   attributes: params.get('attributes') === '1' ? allowAttributes(['plan']) : undefined,
-  eventFormat: params.get('format') ? eventFormat(params.get('format')) : undefined,
+  // rawFormat passes a string, the option's earlier form: the default format applies.
+  eventFormat: params.get('format') ? eventFormat(params.get('format')) : (params.get('rawFormat') ?? undefined),
 });
 runApp(sdk, mixpanel, trace?.getTracer('app'));
 // Read by the tests: exposures sent and decisions skipped on this page.

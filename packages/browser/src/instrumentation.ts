@@ -7,7 +7,7 @@ import {
   subscribeWith,
 } from '@optimizely-mixpanel/core';
 import { sessionDedup } from './session-dedup.js';
-import type { BrowserOptions, BrowserStats } from './types.js';
+import type { BrowserOptions, BrowserStats, EventFormatChoice, Tracing } from './types.js';
 
 type CreateInstance = (...args: unknown[]) => unknown;
 type Handler = (notification: unknown, config: ClientConfigCache) => void;
@@ -70,12 +70,13 @@ export function enableOptimizelyMixpanel(options: BrowserOptions): { stats(): Br
   if (typeof mixpanel?.track !== 'function') {
     throw new TypeError('enableOptimizelyMixpanel needs { mixpanel }');
   }
-  const { tracing, exposureHook } = options;
+  const { tracing, exposureHook, eventFormat } = options;
   const pipeline = new ExposurePipeline(
     { rollouts: options.rollouts, warn: warnOnce },
     sessionDedup(options.dedupWindowMs, options.dedupMaxEntries),
     options.attributes,
-    options.eventFormat,
+    // Made by eventFormat() of /event-format; anything else (the option's earlier string) leaves the default.
+    typeof eventFormat === 'function' ? eventFormat : undefined,
   );
 
   /** Complete exposures go to mixpanel-browser. */

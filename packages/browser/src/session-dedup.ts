@@ -14,7 +14,7 @@ export function sessionDedup(windowMs: number | undefined, maxEntries: number | 
   const windowLength = positiveOr(windowMs, 30 * 60 * 1000);
   const max = Math.max(1, Math.floor(positiveOr(maxEntries, 500)));
   let entries: Map<string, Entry>;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let scheduled = false;
   // Blocked or corrupt storage leaves dedup to this page alone; an entry of another shape never matches.
   try {
     entries = new Map(JSON.parse(sessionStorage.getItem(KEY) as string));
@@ -24,12 +24,15 @@ export function sessionDedup(windowMs: number | undefined, maxEntries: number | 
 
   /** After the current task, once however many exposures it made; quota or privacy mode is ignored. */
   const save = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      try {
-        sessionStorage.setItem(KEY, JSON.stringify([...entries]));
-      } catch {}
-    });
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(() => {
+        scheduled = false;
+        try {
+          sessionStorage.setItem(KEY, JSON.stringify([...entries]));
+        } catch {}
+      });
+    }
   };
   /** The flag key's length first: ('ab', 'c') and ('a', 'bc') differ. */
   const keyOf = (userId: string, flagKey: string) => `${flagKey.length}:${flagKey}${userId}`;

@@ -201,6 +201,36 @@ describe('dedup, consent and failures in Chromium', () => {
     expect(exposures()[0]?.properties.trace_id).toBe(render?.traceId);
   });
 
+  it('with traceIds: false, spans get their events and exposure events carry no trace_id', async () => {
+    await open('index.html?user=user-123&trace=1&traceIds=0');
+    const spans = await page.evaluate(() =>
+      (window as unknown as { finishedSpans(): Array<{ name: string; events: unknown[] }> }).finishedSpans(),
+    );
+    expect(spans.find((s) => s.name === 'render checkout')?.events.length).toBeGreaterThan(0);
+    await server.waitFor(() => exposures().length === 1);
+    expect(exposures()[0]?.properties).not.toHaveProperty('trace_id');
+  });
+
+  it('options in a form the opt-in entries do not make: never thrown into the app, counted or defaulted', async () => {
+    // The API's trace itself as tracing: each decision fails, counted as error and warned once.
+    const warnings: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'warning') warnings.push(message.text());
+    });
+    await open('index.html?user=user-123&trace=1&rawTrace=1');
+    await drain();
+    expect(exposures()).toEqual([]);
+    expect(await skipped('error')).toBeGreaterThan(0);
+    expect(warnings.filter((w) => w.includes('a decision was not sent'))).toHaveLength(1);
+    // A string as eventFormat, its earlier form: the default format.
+    server.reset();
+    await open('index.html?user=user-456&rawFormat=both');
+    await server.waitFor(() => exposures().length === 1);
+    await drain();
+    expect(server.events.filter((e) => e.event === '$experiment_started')).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('reports the everyone-else rule as default, the first time and when deduplicated', async () => {
     await open('index.html?user=user-123&trace=1');
     type App = { app: { decideInSpan(flag: string): string } };
