@@ -31,7 +31,13 @@ export {
   PROVIDER_NAME,
 } from './semconv.js';
 export { type DecisionResult, deliver, deliverWith, type ExposureSink, type HookRunner } from './sink.js';
-export { type DecisionListener, type NotificationTypes, subscribeClient, subscribeWith } from './subscribe.js';
+export {
+  CONFIG_UPDATE,
+  type DecisionListener,
+  type NotificationTypes,
+  subscribeClient,
+  subscribeWith,
+} from './subscribe.js';
 export type {
   ClientConfig,
   DecisionNotification,

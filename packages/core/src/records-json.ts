@@ -1,7 +1,7 @@
 import { PipelineExposure } from './exposure.js';
 import { PairMemo } from './memo.js';
-import type { RecordBuilder } from './records.js';
-import type { EventFormat, Exposure } from './types.js';
+import { FormatRecordBuilder, type RecordBuilder } from './records.js';
+import type { Exposure } from './types.js';
 
 /** One record as JSON text and its length in UTF-8 bytes. */
 export interface RecordJson {
@@ -118,7 +118,7 @@ export function exposureJson(exposure: Exposure): ExposureJson | undefined {
   const records = exposure.records;
   const input = exposure.eventInput;
   // A builder without a format gives Experiment Viewed alone.
-  const format = (records as { format?: EventFormat }).format ?? 'experiment_viewed';
+  const format = records instanceof FormatRecordBuilder ? records.format : 'experiment_viewed';
   if (input && (format !== 'experiment_viewed' || records.pickAttributes !== undefined || input.identity)) {
     return undefined;
   }

@@ -2,7 +2,8 @@ import { type ClientConfigCache, clientConfigCache } from './client-config.js';
 
 const DECISION_6 = 'DECISION';
 const DECISION_5 = 'DECISION:type, userId, attributes, decisionInfo';
-const CONFIG_UPDATE = 'OPTIMIZELY_CONFIG_UPDATE'; // the same string in 5.x and 6.x
+/** The notification type of a new datafile: the same string in SDK 5.x and 6.x. */
+export const CONFIG_UPDATE = 'OPTIMIZELY_CONFIG_UPDATE';
 
 /** Notification type names as an SDK module exports them (6.x: `NOTIFICATION_TYPES`; 5.x: `enums.NOTIFICATION_TYPES`). */
 export interface NotificationTypes {

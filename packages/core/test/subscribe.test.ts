@@ -14,6 +14,34 @@ describe.each([
   ['6.x', sdk6 as AnySdk],
   ['5.x', sdk5 as AnySdk],
 ])('subscribeClient on the real SDK %s', (_label, sdk) => {
+  it("re-reads the datafile after the SDK's own OPTIMIZELY_CONFIG_UPDATE, with or without the SDK module", () => {
+    const s = sdk as {
+      NOTIFICATION_TYPES?: Record<string, string>;
+      enums?: { NOTIFICATION_TYPES: Record<string, string> };
+    };
+    const type = (s.NOTIFICATION_TYPES ?? s.enums?.NOTIFICATION_TYPES)?.OPTIMIZELY_CONFIG_UPDATE as string;
+    for (const module of [sdk, undefined]) {
+      const client: AnyClient = createOfflineClient(sdk);
+      const real = client.getOptimizelyConfig.bind(client);
+      let reads = 0;
+      client.getOptimizelyConfig = () => {
+        reads++;
+        return real();
+      };
+      const kinds: unknown[] = [];
+      subscribeClient(client, (_n, config) => kinds.push(config.get()?.ruleKinds.size), new WeakSet(), module);
+      const user = client.createUserContext('user-123');
+      user.decide('checkout_redesign');
+      user.decide('checkout_redesign');
+      expect(reads).toBe(1);
+      client.notificationCenter.sendNotifications(type);
+      user.decide('checkout_redesign');
+      expect(reads).toBe(2);
+      expect(kinds.every((size) => typeof size === 'number' && size > 0)).toBe(true);
+      client.close();
+    }
+  });
+
   it('finds the DECISION type with or without the SDK module, once per client, with rule kinds resolved', () => {
     for (const module of [sdk, undefined]) {
       const client: AnyClient = createOfflineClient(sdk);

@@ -14,7 +14,7 @@ import {
   isWrapped,
   safeExecuteInTheMiddle,
 } from '@opentelemetry/instrumentation';
-import { type ClientConfigCache, subscribeClient } from '@optimizely-mixpanel/core';
+import { type ClientConfigCache, CONFIG_UPDATE, subscribeClient } from '@optimizely-mixpanel/core';
 import { MixpanelExporter, RateLimitedLog } from '@optimizely-mixpanel/exporter';
 import { CohortTargeting, cohortConfig } from './cohorts.js';
 import { configFromEnv } from './config.js';
@@ -31,7 +31,6 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 const SDK = '@optimizely/optimizely-sdk';
 const SUPPORTED = ['>=5.1.0 <7']; // what pnpm test:versions covers: the latest patch of every 5.x and 6.x minor
-const CONFIG_UPDATE = 'OPTIMIZELY_CONFIG_UPDATE'; // the same string in 5.x and 6.x
 
 type CreateInstance = (this: unknown, ...args: unknown[]) => unknown;
 interface SdkModule {
