@@ -15,22 +15,8 @@ const gc = globalThis.gc;
 if (!gc) throw new Error('run with node --expose-gc');
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 
-const payload = {
-  type: 'flag',
-  userId: '',
-  attributes: {},
-  decisionInfo: {
-    flagKey: 'checkout_redesign',
-    enabled: true,
-    variationKey: 'variation_a',
-    ruleKey: 'checkout_redesign_ab',
-    variables: {},
-    reasons: [],
-    decisionEventDispatched: true,
-    experimentId: '40000000001',
-    variationId: '70000000002',
-  },
-};
+// The decision the tests use; its user id is set per call.
+const payload = JSON.parse(readFileSync(new URL('../test/fixtures/flag-decision.json', import.meta.url), 'utf8'));
 
 // Short concatenations are flat strings: cons strings would be flattened during the run and
 // the memory that frees would distort the bytes-per-entry figure.
