@@ -22,25 +22,45 @@ function result(): Hash128 {
   return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
 }
 
+// The lanes while strings are absorbed, before the final round.
+let s1 = 0;
+let s2 = 0;
+let s3 = 0;
+let s4 = 0;
+
 /** Hashes `parts[0..count)` into h1..h4 (finalized). */
 function lanes(parts: readonly string[], count: number, seed: number): void {
-  let a = 1779033703 ^ seed;
-  let b = 3144134277 ^ seed;
-  let c = 1013904242 ^ seed;
-  let d = 2773480762 ^ seed;
-  for (let p = 0; p < count; p++) {
-    const s = parts[p] as string;
-    const n = s.length;
-    for (let i = 0; i <= n; i++) {
-      // The part's length, offset past every char code, closes each part.
-      const k = i < n ? s.charCodeAt(i) : 0x10000 + n;
-      a = b ^ Math.imul(a ^ k, 597399067);
-      b = c ^ Math.imul(b ^ k, 2869860233);
-      c = d ^ Math.imul(c ^ k, 951274213);
-      d = a ^ Math.imul(d ^ k, 2716044179);
-    }
+  start(seed);
+  for (let p = 0; p < count; p++) absorb(parts[p] as string);
+  avalanche(s1, s2, s3, s4);
+}
+
+function start(seed: number): void {
+  s1 = 1779033703 ^ seed;
+  s2 = 3144134277 ^ seed;
+  s3 = 1013904242 ^ seed;
+  s4 = 2773480762 ^ seed;
+}
+
+/** Mixes one part into s1..s4. */
+function absorb(s: string): void {
+  let a = s1;
+  let b = s2;
+  let c = s3;
+  let d = s4;
+  const n = s.length;
+  for (let i = 0; i <= n; i++) {
+    // The part's length, offset past every char code, closes each part.
+    const k = i < n ? s.charCodeAt(i) : 0x10000 + n;
+    a = b ^ Math.imul(a ^ k, 597399067);
+    b = c ^ Math.imul(b ^ k, 2869860233);
+    c = d ^ Math.imul(c ^ k, 951274213);
+    d = a ^ Math.imul(d ^ k, 2716044179);
   }
-  avalanche(a, b, c, d);
+  s1 = a;
+  s2 = b;
+  s3 = c;
+  s4 = d;
 }
 
 /** Char codes of the hex digits, by value. */
@@ -72,7 +92,8 @@ export function toHex(h: Hash128): string {
 
 /**
  * `toHex(rehash(hash128([a, b, c, d]), n))` without the arrays: the
- * `$insert_id` of an exposure event, computed once per first exposure.
+ * `$insert_id` of an exposure event, computed once per first exposure. The
+ * state after `a`, `b` and `c` is kept for the next call with the same three.
  */
 export function insertIdOf(a: string, b: string, c: string, d: string, n: number): string {
   insertLanes(a, b, c, d, n);
@@ -112,16 +133,38 @@ export function compactInsertIdOf(a: string, b: string, c: string, d: string, n:
 
 /** The lanes of an insert id, left in h1..h4. */
 function insertLanes(a: string, b: string, c: string, d: string, n: number): void {
-  const parts = PARTS;
-  parts[0] = a;
-  parts[1] = b;
-  parts[2] = c;
-  parts[3] = d;
-  lanes(parts, 4, 0);
+  // An exposure's first three parts (flag, rule, variation) repeat across users: their state is kept.
+  if (a === lastA && b === lastB && c === lastC) {
+    s1 = p1;
+    s2 = p2;
+    s3 = p3;
+    s4 = p4;
+  } else {
+    start(0);
+    absorb(a);
+    absorb(b);
+    absorb(c);
+    lastA = a;
+    lastB = b;
+    lastC = c;
+    p1 = s1;
+    p2 = s2;
+    p3 = s3;
+    p4 = s4;
+  }
+  absorb(d);
+  avalanche(s1, s2, s3, s4);
   // mix xors the lanes as 32-bit integers: signed or not, the same bits.
   mix(h1, h2, h3, h4, n);
 }
-const PARTS: string[] = ['', '', '', ''];
+// The state after the last three first parts hashed, and those parts.
+let lastA: string | undefined;
+let lastB: string | undefined;
+let lastC: string | undefined;
+let p1 = 0;
+let p2 = 0;
+let p3 = 0;
+let p4 = 0;
 
 /**
  * Derives another 128-bit hash from `h` and a number, without reading the

@@ -1,7 +1,7 @@
 import { ExposureDeduplicator } from './dedup.js';
 import { PipelineExposure } from './exposure.js';
 import { readIdentity } from './identity.js';
-import { isValidDistinctId, propertyValue } from './limits.js';
+import { isValidDistinctId } from './limits.js';
 import { type LegacyReader, readNotification } from './notification.js';
 import { invalid, oneOf } from './options.js';
 import {
@@ -45,7 +45,8 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
   readonly #includeRuleless: boolean;
   readonly #records: RecordBuilder;
   readonly #now: () => number;
-  protected readonly dedupClock: () => number;
+  /** The dedup clock when it is not `now`. */
+  readonly #dedupClock: (() => number) | undefined;
   /** The dedup memory, or undefined when dedup is off. */
   readonly deduplicator: D | undefined;
   readonly #windowMs: number;
@@ -71,7 +72,7 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     this.#includeRuleless = config.includeRulelessDecisions === true;
     this.#records = new Records(config, attributes);
     this.#now = config.now ?? Date.now;
-    this.dedupClock = config.dedupClock ?? this.#now;
+    this.#dedupClock = config.dedupClock;
     this.deduplicator = deduplicator;
     this.#windowMs = deduplicator?.windowMs ?? 30 * 60 * 1000;
   }
@@ -122,8 +123,9 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     const flagKey = d.flagKey;
     const ruleKey = d.ruleKey ?? '';
     const variationKey = d.variationKey || 'off';
+    const timestamp = this.#now();
     // Dedup on the SDK user id: a repeated decision never reads the attributes.
-    if (this.deduplicator?.seen(userId, flagKey, ruleKey, variationKey, this.dedupClock())) {
+    if (this.deduplicator?.seen(userId, flagKey, ruleKey, variationKey, this.#dedupClock?.() ?? timestamp)) {
       return { decision: d, skipReason: 'duplicate' };
     }
     const attributes = (notification as { attributes?: unknown }).attributes;
@@ -131,9 +133,9 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
     // tracking, and the distinct id is the one Mixpanel derives, so they merge with the browser's.
     const identity = readIdentity(attributes);
     const distinctId = identity?.distinctId ?? userId;
-    const timestamp = this.#now();
     const profileName = this.#records.profileName(flagKey) as string;
-    const profileValue = d.enabled ? propertyValue(variationKey) : 'off';
+    // A datafile string: a server's builder remembers its value.
+    const profileValue = d.enabled ? this.#records.value('', variationKey) : 'off';
     let insertId = '';
     let input: EventInput | undefined;
     if (this.#rollouts === 'event' || !isRollout(d)) {
@@ -220,10 +222,13 @@ export class ExposurePipeline<D extends Deduplicator = Deduplicator> {
  * ```
  */
 export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
+  readonly #dedupClock: () => number;
+
   constructor(config: PipelineConfig = {}) {
     const warn = warner(config);
     const fn = <T>(value: T) => (typeof value === 'function' ? value : undefined);
     const now = fn(config.now) ?? Date.now;
+    const dedupClock = fn(config.dedupClock);
     let eventName = config.eventName;
     if (eventName != null && !isValidName(eventName)) {
       warn(invalid('eventName'));
@@ -242,12 +247,13 @@ export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
         profilePropertyPrefix: prefix,
         legacy: fn(config.legacy),
         now,
-        dedupClock: fn(config.dedupClock),
+        dedupClock,
       },
       config.dedup === false ? undefined : new ExposureDeduplicator(config.dedup, now()),
       attributePicker(config.attributeAllowlist, warn),
       RememberingRecordBuilder,
     );
+    this.#dedupClock = dedupClock ?? now;
   }
 
   /** The records are built when first read: a sender taking them as JSON never builds them. */
@@ -274,7 +280,7 @@ export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
       const { flagKey, ruleKey, variationKey } = info;
       if (typeof userId !== 'string' || typeof flagKey !== 'string' || typeof ruleKey !== 'string') return false;
       const variation = typeof variationKey === 'string' && variationKey !== '' ? variationKey : 'off';
-      return memory.repeated(userId, flagKey, ruleKey, variation, this.dedupClock());
+      return memory.repeated(userId, flagKey, ruleKey, variation, this.#dedupClock());
     } catch {
       return false;
     }

@@ -112,9 +112,13 @@ export class RecordBuilder {
     return propertyValue(prefix + s);
   }
 
-  /** The `$insert_id` of an exposure event: the same tuple in the same window bucket gives the same id. */
+  /**
+   * The `$insert_id` of an exposure event: the same tuple in the same window
+   * bucket gives the same id. The parts that repeat across users come first,
+   * so a server hashes only the user's part for each of them.
+   */
   insertId(distinctId: string, flagKey: string, ruleKey: string, variationKey: string, bucket: number): string {
-    return compactInsertIdOf(distinctId, flagKey, ruleKey, variationKey, bucket);
+    return compactInsertIdOf(flagKey, ruleKey, variationKey, distinctId, bucket);
   }
 }
 
@@ -173,7 +177,12 @@ export class RememberingRecordBuilder extends FormatRecordBuilder {
   /** `$set` of a profile update by property name, then value: copied, never shared. */
   private readonly profileSets = new PairMemo<Record<string, string>>();
 
+  // The last flag key and its name: an exposure asks twice, and a server mostly decides one flag after another.
+  private lastFlagKey: string | undefined;
+  private lastName: string | null = null;
+
   override profileName(flagKey: string): string | null {
+    if (flagKey === this.lastFlagKey) return this.lastName;
     let name = this.names.get(flagKey);
     if (name === undefined) {
       name = super.profileName(flagKey);
@@ -181,6 +190,8 @@ export class RememberingRecordBuilder extends FormatRecordBuilder {
       if (this.names.size >= 10_000) this.names.clear();
       this.names.set(flagKey, name);
     }
+    this.lastFlagKey = flagKey;
+    this.lastName = name;
     return name;
   }
 
@@ -217,7 +228,7 @@ export class RememberingRecordBuilder extends FormatRecordBuilder {
     variationKey: string,
     bucket: number,
   ): string {
-    return insertIdOf(distinctId, flagKey, ruleKey, variationKey, bucket);
+    return insertIdOf(flagKey, ruleKey, variationKey, distinctId, bucket);
   }
 }
 

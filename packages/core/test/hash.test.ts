@@ -71,6 +71,12 @@ describe('hash128', () => {
         for (const n of [0, 1, 29_000_123, 2 ** 40 + 3]) {
           expect(insertIdOf(a, b, 'rule', 'variation', n)).toBe(toHex(rehash(hash128([a, b, 'rule', 'variation']), n)));
         }
+    // The first three parts repeated, with the last changing, and equal strings that are other objects.
+    for (const d of parts)
+      for (const c of ['rule', ['ru', 'le'].join(''), 'rulf']) {
+        expect(insertIdOf('flag', 'ab', c, d, 7)).toBe(toHex(rehash(hash128(['flag', 'ab', c, d]), 7)));
+        expect(insertIdOf('flag', 'a', `b${c}`, d, 7)).toBe(toHex(rehash(hash128(['flag', 'a', `b${c}`, d]), 7)));
+      }
   });
 
   it('gives the same insert ids with the compact form as with the fast one', () => {

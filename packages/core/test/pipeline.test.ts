@@ -453,9 +453,20 @@ describe('DecisionPipeline: dedup and insert ids', () => {
     });
     expect(n.handle(flag()).exposure?.timestamp).toBe(T0);
     clock.now += 120_000; // the precise clock moved past the window, the coarse one did not
+    expect(n.isRepeat(flag())).toBe(true);
     expect(n.handle(flag()).skipReason).toBe('duplicate');
     clock.coarse += 120_000;
     expect(n.handle(flag()).exposure?.timestamp).toBe(T0 + 120_000);
+  });
+
+  it('reads now once per decision when it is also the dedup clock', () => {
+    let reads = 0;
+    const n = new DecisionPipeline({ now: () => T0 + 1_000 * reads++, dedup: { windowMs: 60_000 } });
+    expect(n.handle(flag()).exposure).toBeDefined();
+    const before = reads;
+    expect(n.handle(flag()).skipReason).toBe('duplicate');
+    expect(n.handle(flag({}, 'user-456')).exposure).toBeDefined();
+    expect(reads - before).toBe(2);
   });
 
   it('exports every decision with dedup off', () => {
