@@ -7,7 +7,7 @@ import {
   subscribeWith,
 } from '@optimizely-mixpanel/core';
 import { sessionDedup } from './session-dedup.js';
-import type { BrowserOptions, BrowserStats, Tracing } from './types.js';
+import type { BrowserOptions, BrowserStats } from './types.js';
 
 type CreateInstance = (...args: unknown[]) => unknown;
 type Handler = (notification: unknown, config: ClientConfigCache) => void;
