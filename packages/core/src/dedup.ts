@@ -147,6 +147,10 @@ export class ExposureDeduplicator {
   private lastRule: string | undefined;
   private lastVariation: string | undefined;
   private lastPair = 0;
+  // The pair before it: an A/B test's users alternate between two.
+  private otherRule: string | undefined;
+  private otherVariation: string | undefined;
+  private otherPair = 0;
   private lastKeyUser: string | undefined;
   /** The key hash of the last lookup: fields, not a pair allocated per decision. */
   private keyHigh = 0;
@@ -185,11 +189,13 @@ export class ExposureDeduplicator {
    */
   repeated(distinctId: string, flagKey: string, ruleKey: string, variationKey: string, nowMs: number): boolean {
     // Unknown pairs are not interned here: the decision may be invalid.
-    const pair =
-      ruleKey === this.lastRule && variationKey === this.lastVariation
-        ? this.lastPair
-        : this.pairIds.get(ruleKey)?.get(variationKey);
-    if (pair === undefined) return false;
+    let pair = this.recentPair(ruleKey, variationKey);
+    if (pair === 0) {
+      const known = this.pairIds.get(ruleKey)?.get(variationKey);
+      if (known === undefined) return false;
+      this.remember(ruleKey, variationKey, known);
+      pair = known;
+    }
     const nowS = Math.floor((nowMs - this.originMs) / 1000);
     this.keyOf(flagKey, distinctId);
     const at = this.current.find(this.keyHigh, this.keyLow);
@@ -311,12 +317,27 @@ export class ExposureDeduplicator {
 
   /** The exact id of a (rule, variation) pair, from 1. */
   private pairId(ruleKey: string, variationKey: string): number {
-    if (ruleKey === this.lastRule && variationKey === this.lastVariation) return this.lastPair;
+    const recent = this.recentPair(ruleKey, variationKey);
+    if (recent !== 0) return recent;
     const id = this.lookUpPair(ruleKey, variationKey);
+    this.remember(ruleKey, variationKey, id);
+    return id;
+  }
+
+  /** The id of one of the last two pairs looked up, compared by their strings; 0 for any other. */
+  private recentPair(ruleKey: string, variationKey: string): number {
+    if (ruleKey === this.lastRule && variationKey === this.lastVariation) return this.lastPair;
+    if (ruleKey === this.otherRule && variationKey === this.otherVariation) return this.otherPair;
+    return 0;
+  }
+
+  private remember(ruleKey: string, variationKey: string, id: number): void {
+    this.otherRule = this.lastRule;
+    this.otherVariation = this.lastVariation;
+    this.otherPair = this.lastPair;
     this.lastRule = ruleKey;
     this.lastVariation = variationKey;
     this.lastPair = id;
-    return id;
   }
 
   private lookUpPair(ruleKey: string, variationKey: string): number {
@@ -345,6 +366,8 @@ export class ExposureDeduplicator {
     this.pairs = [['', '']];
     this.lastRule = undefined;
     this.lastVariation = undefined;
+    this.otherRule = undefined;
+    this.otherVariation = undefined;
   }
 }
 

@@ -141,4 +141,29 @@ describe('ExposureDeduplicator', () => {
     expect(repeated('a', 61_000)).toBe(false); // the window is over
     expect(see(d, 'a', 61_000)).toBe(false);
   });
+
+  it('tells (rule, variation) pairs apart whatever order they come in', () => {
+    // The last two pairs are remembered by their strings: three taking turns pass through every path.
+    const d = new ExposureDeduplicator({ windowMs: 60_000 }, 0);
+    const pairs = [
+      ['rule', 'a'],
+      ['rule', 'b'],
+      ['other', 'a'],
+    ] as const;
+    for (let i = 0; i < 30; i++) {
+      const [rule, variation] = pairs[i % 3] as readonly [string, string];
+      expect(d.seen(`u${i}`, 'flag', rule, variation, 0)).toBe(false);
+    }
+    for (let i = 0; i < 30; i++) {
+      const [rule, variation] = pairs[i % 3] as readonly [string, string];
+      const [otherRule, otherVariation] = pairs[(i + 1) % 3] as readonly [string, string];
+      expect(d.repeated(`u${i}`, 'flag', rule, variation, 1_000)).toBe(true);
+      expect(d.repeated(`u${i}`, 'flag', otherRule, otherVariation, 1_000)).toBe(false);
+      expect(d.repeated(`u${i}`, 'flag', rule, 'unknown', 1_000)).toBe(false);
+      // Equal strings that are other objects are the same pair.
+      expect(d.repeated(`u${i}`, 'flag', [rule].join(''), [variation].join(''), 1_000)).toBe(true);
+    }
+    expect(d.seen('u0', 'flag', 'rule', 'b', 2_000)).toBe(false); // a change of variation is an exposure
+    expect(d.seen('u0', 'flag', 'rule', 'b', 3_000)).toBe(true);
+  });
 });
