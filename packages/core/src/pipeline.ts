@@ -256,34 +256,9 @@ export class DecisionPipeline extends ExposurePipeline<ExposureDeduplicator> {
     this.#dedupClock = dedupClock ?? now;
   }
 
-  /**
-   * The records are built when first read: a sender taking them as JSON never builds them.
-   * Parameters written out: a rest array spread into the constructor was measurably slower.
-   */
-  protected override exposure(
-    records: RecordBuilder,
-    input: EventInput | undefined,
-    d: FlagDecision,
-    distinctId: string,
-    variationKey: string,
-    ruleKey: string,
-    timestamp: number,
-    insertId: string,
-    profileProperty: { name: string; value: string },
-    userId: string | undefined,
-  ): Exposure {
-    return new PipelineExposure(
-      records,
-      input,
-      d,
-      distinctId,
-      variationKey,
-      ruleKey,
-      timestamp,
-      insertId,
-      profileProperty,
-      userId,
-    );
+  /** The records are built when first read: a sender taking them as JSON never builds them. */
+  protected override exposure(...args: ConstructorParameters<typeof PipelineExposure>): Exposure {
+    return new PipelineExposure(...args);
   }
 
   /**
