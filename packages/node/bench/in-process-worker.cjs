@@ -1,0 +1,108 @@
+// One process of in-process.bench.mjs: the same SDK with no listener, with this instrumentation's
+// listener disabled (the listener is there and returns at once: the floor), and enabled, in rounds
+// that take turns in this one process, so the process's own speed is the same for all three.
+// Returning users (2000, decided 10 times a round, exposed before the rounds) and first exposures
+// (2000 new users a round; an enabled round lasts until the exporter has delivered them).
+//   node in-process-worker.cjs <sdk major>      (MIXPANEL_TOKEN and MIXPANEL_API_HOST set)
+// Prints one JSON line: per kind, the median CPU µs per decide() of each, and the medians of the
+// ratios of each round to the no-listener round of the same turn.
+'use strict';
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { registerInstrumentations } = require('@opentelemetry/instrumentation');
+const { OptimizelyMixpanelInstrumentation } = require('@optimizely-mixpanel/node');
+
+const instrumentation = new OptimizelyMixpanelInstrumentation();
+registerInstrumentations({ instrumentations: [instrumentation] });
+// Resolved through the pnpm store as @optimizely/optimizely-sdk, so the instrumentation patches it.
+const sdk = require(process.argv[2] === '5' ? 'optimizely-sdk-v5' : 'optimizely-sdk-v6');
+if (typeof sdk.createInstance.__original !== 'function') throw new Error('the SDK is not instrumented');
+const datafile = readFileSync(join(__dirname, '../../../test/fixtures/datafile.json'), 'utf8');
+
+function createClient(createInstance) {
+  if (typeof sdk.createStaticProjectConfigManager === 'function') {
+    return createInstance({ projectConfigManager: sdk.createStaticProjectConfigManager({ datafile }) });
+  }
+  return createInstance({
+    datafile,
+    logLevel: 'error',
+    eventDispatcher: { dispatchEvent: (_event, callback) => callback?.({ statusCode: 204 }) },
+    odpOptions: { disabled: true },
+  });
+}
+const plain = createClient(sdk.createInstance.__original);
+const instrumented = createClient(sdk.createInstance);
+const USERS = 2000;
+const PASSES = 10;
+const contexts = (client) => Array.from({ length: USERS }, (_, i) => client.createUserContext(`returning-${i}`));
+const plainUsers = contexts(plain);
+const users = contexts(instrumented);
+
+function round(list) {
+  const start = process.cpuUsage();
+  for (let p = 0; p < PASSES; p++) for (let i = 0; i < list.length; i++) list[i].decide('checkout_redesign');
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / (USERS * PASSES);
+}
+let nextUser = 0;
+const newUsers = (client) => Array.from({ length: USERS }, () => client.createUserContext(`new-${nextUser++}`));
+/** A round of first exposures, until the exporter has delivered them when the instrumentation is on. */
+async function freshRound(client) {
+  const list = newUsers(client);
+  const start = process.cpuUsage();
+  for (let i = 0; i < list.length; i++) list[i].decide('checkout_redesign');
+  if (client === instrumented && instrumentation.isEnabled()) await instrumentation.flush();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / USERS;
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+(async () => {
+  // The users' first exposures, delivered before anything is measured.
+  round(users);
+  await instrumentation.flush();
+  const stats = instrumentation.stats();
+  if (stats.exported !== USERS) throw new Error(`expected ${USERS} exposures, got ${stats.exported}`);
+  for (let w = 0; w < 3; w++) {
+    round(plainUsers);
+    round(users);
+  }
+  await freshRound(plain);
+  await freshRound(instrumented);
+  // Returning rounds first, then first exposures: the garbage of a round of new users would weigh on
+  // whichever returning round came next. Within each iteration the three take turns in rotating order.
+  const MODES = ['none', 'floor', 'instrumented'];
+  const ITERATIONS = 12;
+  const measure = async (run) => {
+    const us = { none: [], floor: [], instrumented: [] };
+    for (let r = 0; r < ITERATIONS; r++) {
+      for (let i = 0; i < MODES.length; i++) {
+        const mode = MODES[(i + r) % MODES.length];
+        if (mode === 'floor') instrumentation.disable();
+        us[mode].push(await run(mode));
+        instrumentation.enable();
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return us;
+  };
+  const returning = await measure((mode) => round(mode === 'none' ? plainUsers : users));
+  const fresh = await measure((mode) => freshRound(mode === 'none' ? plain : instrumented));
+  // Returning users exported once; new users once each, but for the rounds with the listener disabled.
+  if (instrumentation.stats().exported !== USERS * (2 + ITERATIONS))
+    throw new Error('an exposure was lost or repeated');
+  const summary = (us) => ({
+    us: { none: median(us.none), floor: median(us.floor), instrumented: median(us.instrumented) },
+    floor: median(us.floor.map((x, i) => us.none[i] / x)),
+    instrumented: median(us.instrumented.map((x, i) => us.none[i] / x)),
+  });
+  console.log(JSON.stringify({ returning: summary(returning), fresh: summary(fresh) }));
+  process.exit(0);
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
