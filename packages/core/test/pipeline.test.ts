@@ -233,6 +233,13 @@ describe('DecisionPipeline: skip rules', () => {
     for (const flagKey of ['bad\uD83D', 'bad\u0000', 'bad\uD83D']) {
       expect(pipeline.handle(flag({ flagKey })).skipReason).toBe('invalid_flag_key');
     }
+    // Valid and invalid keys in turns, one user each: every answer is the key's own.
+    for (let i = 0; i < 6; i++) {
+      const flagKey = i % 2 ? 'bad\u0000' : `flag_${i % 3}`;
+      const { exposure, skipReason } = pipeline.handle(flag({ flagKey }, `user-${i}`));
+      if (i % 2) expect(skipReason).toBe('invalid_flag_key');
+      else expect(exposure?.profileProperty.name).toBe(`[Optimizely] ${flagKey}`);
+    }
   });
 
   it('caps distinct ids by UTF-8 bytes and accepts 255 bytes', () => {
