@@ -7,29 +7,15 @@
 // Each round is measured in CPU time of this process from the first decide() until the sink has
 // every record of the round, so batching, serialization and sending are counted, not the sink's wait.
 'use strict';
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { createClient } = require('./sdk-client.cjs');
 
 const [mode, major] = process.argv.slice(2);
-const datafile = readFileSync(join(__dirname, '../../../test/fixtures/datafile.json'), 'utf8');
 // Resolved through the pnpm store as @optimizely/optimizely-sdk, so the preload's hook applies.
 const sdk = require(major === '5' ? 'optimizely-sdk-v5' : 'optimizely-sdk-v6');
 
-function createClient() {
-  if (typeof sdk.createStaticProjectConfigManager === 'function') {
-    return sdk.createInstance({ projectConfigManager: sdk.createStaticProjectConfigManager({ datafile }) });
-  }
-  return sdk.createInstance({
-    datafile,
-    logLevel: 'error',
-    // No impression is dispatched anywhere: 5.x would otherwise post to Optimizely.
-    eventDispatcher: { dispatchEvent: (_event, callback) => callback?.({ statusCode: 204 }) },
-    odpOptions: { disabled: true },
-  });
-}
 const DECISION = sdk.NOTIFICATION_TYPES?.DECISION ?? sdk.enums.NOTIFICATION_TYPES.DECISION;
 
-const client = createClient();
+const client = createClient(sdk);
 if (mode === 'empty') client.notificationCenter.addNotificationListener(DECISION, () => {});
 // The guide's listener sends without callbacks; the benchmark counts its requests' completions
 // (and failures, which the guide's code never sees) to know when a round's sending is over.

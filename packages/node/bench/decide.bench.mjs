@@ -14,6 +14,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
+import { cell, spread } from './spread.mjs';
 
 // SDK 5 gets fewer cycles by default: it is the second opinion, and the whole run must stay short.
 const processesFor = (major) => Number(process.env.BENCH_PROCESSES) || (major === '5' ? 3 : 5);
@@ -89,21 +90,6 @@ function start(mode, major) {
     },
   };
 }
-
-const quantile = (sorted, q) => {
-  const i = (sorted.length - 1) * q;
-  const lo = Math.floor(i);
-  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (i - lo);
-};
-function spread(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75), min: s[0], max: s.at(-1) };
-}
-const fmt = (x) => x.toFixed(2);
-const cell = (xs) => {
-  const s = spread(xs);
-  return `${fmt(s.median)} (IQR ${fmt(s.q1)}-${fmt(s.q3)}, ${fmt(s.min)}-${fmt(s.max)})`;
-};
 
 const started = Date.now();
 for (const major of SDKS) {

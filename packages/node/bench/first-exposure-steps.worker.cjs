@@ -5,16 +5,15 @@
 // the CPU time of this process and of its main thread are reported per decide() over the rounds.
 'use strict';
 const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
 const sdk = require('optimizely-sdk-v6');
+const { createClient } = require('./sdk-client.cjs');
 const { DecisionPipeline, exposureJson } = require('@optimizely-mixpanel/core');
 const { MixpanelExporter } = require('@optimizely-mixpanel/exporter');
 const { ExperimentContextStore } = require('../dist/experiment-context.js');
 
 const step = process.argv[2];
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 30;
-const datafile = readFileSync(join(__dirname, '../../../test/fixtures/datafile.json'), 'utf8');
-const client = sdk.createInstance({ projectConfigManager: sdk.createStaticProjectConfigManager({ datafile }) });
+const client = createClient(sdk);
 const pipeline = new DecisionPipeline({});
 const store = new ExperimentContextStore();
 /** The platform's fetch as the transport, for comparison with the exporter's own (node:http). */

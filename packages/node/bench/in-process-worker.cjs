@@ -7,31 +7,18 @@
 // Prints one JSON line: per kind, the median CPU µs per decide() of each, and the medians of the
 // ratios of each round to the no-listener round of the same turn.
 'use strict';
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
 const { registerInstrumentations } = require('@opentelemetry/instrumentation');
 const { OptimizelyMixpanelInstrumentation } = require('@optimizely-mixpanel/node');
+const { createClient } = require('./sdk-client.cjs');
 
 const instrumentation = new OptimizelyMixpanelInstrumentation();
 registerInstrumentations({ instrumentations: [instrumentation] });
 // Resolved through the pnpm store as @optimizely/optimizely-sdk, so the instrumentation patches it.
 const sdk = require(process.argv[2] === '5' ? 'optimizely-sdk-v5' : 'optimizely-sdk-v6');
 if (typeof sdk.createInstance.__original !== 'function') throw new Error('the SDK is not instrumented');
-const datafile = readFileSync(join(__dirname, '../../../test/fixtures/datafile.json'), 'utf8');
 
-function createClient(createInstance) {
-  if (typeof sdk.createStaticProjectConfigManager === 'function') {
-    return createInstance({ projectConfigManager: sdk.createStaticProjectConfigManager({ datafile }) });
-  }
-  return createInstance({
-    datafile,
-    logLevel: 'error',
-    eventDispatcher: { dispatchEvent: (_event, callback) => callback?.({ statusCode: 204 }) },
-    odpOptions: { disabled: true },
-  });
-}
-const plain = createClient(sdk.createInstance.__original);
-const instrumented = createClient(sdk.createInstance);
+const plain = createClient(sdk, sdk.createInstance.__original);
+const instrumented = createClient(sdk);
 const USERS = 2000;
 const PASSES = 10;
 const contexts = (client) => Array.from({ length: USERS }, (_, i) => client.createUserContext(`returning-${i}`));
@@ -93,8 +80,11 @@ const median = (xs) => {
   const returning = await measure((mode) => round(mode === 'none' ? plainUsers : users));
   const fresh = await measure((mode) => freshRound(mode === 'none' ? plain : instrumented));
   // Returning users exported once; new users once each, but for the rounds with the listener disabled.
-  if (instrumentation.stats().exported !== USERS * (2 + ITERATIONS))
-    throw new Error('an exposure was lost or repeated');
+  const exposures = USERS * (2 + ITERATIONS);
+  if (instrumentation.stats().exported !== exposures) throw new Error('an exposure was lost or repeated');
+  // An event and a profile update per exposure, each delivered to the server.
+  const delivered = instrumentation.exporter?.stats().exported;
+  if (delivered !== 2 * exposures) throw new Error(`${delivered} records delivered of ${2 * exposures}`);
   const summary = (us) => ({
     us: { none: median(us.none), floor: median(us.floor), instrumented: median(us.instrumented) },
     floor: median(us.floor.map((x, i) => us.none[i] / x)),

@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
+import { cell } from './spread.mjs';
 
 const PROCESSES = Number(process.env.BENCH_PROCESSES) || 6;
 const SDKS = (process.env.BENCH_SDKS ?? '6,5').split(',').map((s) => s.trim());
@@ -19,17 +20,6 @@ const run = promisify(execFile);
 const { url, stop } = await spawnLocalServer();
 const env = { ...process.env, MIXPANEL_TOKEN: 'bench-token', MIXPANEL_API_HOST: url };
 for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'OTEL_TRACES_EXPORTER']) delete env[name];
-
-const quantile = (sorted, q) => {
-  const i = (sorted.length - 1) * q;
-  const lo = Math.floor(i);
-  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (i - lo);
-};
-const cell = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const f = (x) => x.toFixed(3);
-  return `${f(quantile(s, 0.5))} (IQR ${f(quantile(s, 0.25))}-${f(quantile(s, 0.75))}, ${f(s[0])}-${f(s.at(-1))})`;
-};
 
 try {
   for (const major of SDKS) {
@@ -49,8 +39,14 @@ try {
     console.table(
       ['floor', 'instrumented'].map((mode) => ({
         mode: mode === 'floor' ? 'listener disabled (floor)' : 'this instrumentation',
-        'returning users': cell(results.map((r) => r.returning[mode])),
-        'first exposures': cell(results.map((r) => r.fresh[mode])),
+        'returning users': cell(
+          results.map((r) => r.returning[mode]),
+          3,
+        ),
+        'first exposures': cell(
+          results.map((r) => r.fresh[mode]),
+          3,
+        ),
       })),
     );
     console.log('Each process: CPU µs per decide() (no listener, floor, instrumented) and the ratios of the last two');

@@ -1,14 +1,12 @@
 // Decides for a few seconds under the preload, for a CPU profile: `returning` users (every decision
 // a duplicate) or `fresh` users (every decision a first exposure, delivered to MIXPANEL_API_HOST).
 'use strict';
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
 const sdk = require('optimizely-sdk-v6');
+const { createClient } = require('./sdk-client.cjs');
 
 const kind = process.argv[2] ?? 'fresh';
 const seconds = Number(process.argv[3]) || 4;
-const datafile = readFileSync(join(__dirname, '../../../test/fixtures/datafile.json'), 'utf8');
-const client = sdk.createInstance({ projectConfigManager: sdk.createStaticProjectConfigManager({ datafile }) });
+const client = createClient(sdk);
 const returning = Array.from({ length: 2000 }, (_, i) => client.createUserContext(`returning-${i}`));
 let next = 0;
 
