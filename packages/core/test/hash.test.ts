@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compactInsertIdOf, hash128, insertIdOf, rehash, toHex } from '../src/hash.js';
+import { RecordBuilder, RememberingRecordBuilder } from '../src/records.js';
 
 // Outputs of the first release: ids derived by any version must stay the same, or Mixpanel would
 // stop deduplicating an exposure sent by two processes on different versions.
@@ -97,5 +98,20 @@ describe('hash128', () => {
       expect(compactInsertIdOf(a, 'flag', 'rule', 'variation', i)).toBe(id);
       expect(id).toMatch(/^[0-9a-f]{32}$/);
     }
+  });
+
+  it("gives a page's builder and a server's the same insert ids, flag, rule and variation hashed first", () => {
+    const page = new RecordBuilder({}, undefined);
+    const server = new RememberingRecordBuilder({}, undefined);
+    for (const user of ['user-1', 'ünïcødé 🎉', '', 'x'.repeat(300)])
+      for (const [flag, rule, variation] of [
+        ['flag', 'rule', 'a'],
+        ['flag', 'rule', 'b'],
+        ['other', 'rule', 'a'],
+      ] as const) {
+        const id = toHex(rehash(hash128([flag, rule, variation, user]), 7));
+        expect(server.insertId(user, flag, rule, variation, 7)).toBe(id);
+        expect(page.insertId(user, flag, rule, variation, 7)).toBe(id);
+      }
   });
 });
