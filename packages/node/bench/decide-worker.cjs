@@ -2,12 +2,14 @@
 // hosts the Mixpanel sink and asks its processes for one round at a time:
 //   node [--require @optimizely-mixpanel/node/register] decide-worker.cjs <mode> <sdk>
 // Modes: none (no listener), empty (an empty DECISION listener), preload (this instrumentation,
-// enabled by the preload; the exporter delivers to the sink), guide (the integration guide's
+// enabled by the preload; the exporter delivers to the sink), minimal (minimal-listener.cjs: the
+// least any listener that delivers exposures does, to the same sink), guide (the integration guide's
 // listener: mixpanel.track + people.set per decision, to the same sink).
 // Each round is measured in CPU time of this process from the first decide() until the sink has
 // every record of the round, so batching, serialization and sending are counted, not the sink's wait.
 'use strict';
 const { createClient } = require('./sdk-client.cjs');
+const { addMinimalListener } = require('./minimal-listener.cjs');
 
 const [mode, major] = process.argv.slice(2);
 // Resolved through the pnpm store as @optimizely/optimizely-sdk, so the preload's hook applies.
@@ -17,6 +19,10 @@ const DECISION = sdk.NOTIFICATION_TYPES?.DECISION ?? sdk.enums.NOTIFICATION_TYPE
 
 const client = createClient(sdk);
 if (mode === 'empty') client.notificationCenter.addNotificationListener(DECISION, () => {});
+const minimal =
+  mode === 'minimal'
+    ? addMinimalListener(sdk, client, process.env.MIXPANEL_API_HOST, process.env.MIXPANEL_TOKEN)
+    : undefined;
 // The guide's listener sends without callbacks; the benchmark counts its requests' completions
 // (and failures, which the guide's code never sees) to know when a round's sending is over.
 let guideSettled = 0;
@@ -53,10 +59,11 @@ if (mode === 'preload' && sdk.createInstance.__wrapped !== true) {
 
 // Records the sink should receive per decision: an event and a profile update for every decision
 // (guide), or for first exposures only (preload; returning users are deduplicated).
-const perDecision = (fresh) => (mode === 'guide' ? 2 : mode === 'preload' && fresh ? 2 : 0);
+const perDecision = (fresh) => (mode === 'guide' ? 2 : (mode === 'preload' || mode === 'minimal') && fresh ? 2 : 0);
 let waiting;
 function delivered(records) {
   if (records === 0) return Promise.resolve();
+  if (minimal) return minimal.flush();
   if (mode === 'guide') {
     const target = guideSettled + records;
     return new Promise((resolve) => {

@@ -1,6 +1,6 @@
-// decide() throughput under four listener designs, as ratios to the SDK with no listener.
+// decide() throughput under five listener designs, as ratios to the SDK with no listener.
 //
-// Every mode runs in a process of its own (decide-worker.cjs); the four processes of a cycle take
+// Every mode runs in a process of its own (decide-worker.cjs); the five processes of a cycle take
 // turns, one round at a time in rotating order, so load and frequency drift on a busy machine hit
 // every mode alike. Each ratio pairs a round of a mode with the same round of the no-listener
 // process of the same cycle, run a fraction of a second apart; the table shows the median of those ratios with their interquartile
@@ -20,10 +20,11 @@ import { cell, spread } from './spread.mjs';
 const processesFor = (major) => Number(process.env.BENCH_PROCESSES) || (major === '5' ? 3 : 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 5;
 const SDKS = (process.env.BENCH_SDKS ?? '6,5').split(',').map((s) => s.trim());
-const MODES = ['none', 'empty', 'preload', 'guide'];
+const MODES = ['none', 'empty', 'minimal', 'preload', 'guide'];
 const LABELS = {
   none: 'no listener (baseline)',
   empty: 'empty DECISION listener (floor)',
+  minimal: 'minimal complete listener',
   preload: 'this instrumentation (preload)',
   guide: "guide's listener (track + people.set)",
 };

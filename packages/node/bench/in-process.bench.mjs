@@ -1,7 +1,9 @@
 // decide() in one process: the SDK with no listener, with this instrumentation's listener disabled
-// (present, returning at once: the floor) and enabled, in rounds that take turns inside each process
-// (in-process-worker.cjs), for returning users and for first exposures (an enabled round of first
-// exposures lasts until the exporter has delivered them to the local Mixpanel-compatible server).
+// (present, returning at once: the floor), with a minimal complete listener (minimal-listener.cjs:
+// the least any design that delivers exposures from the process does) and with this instrumentation,
+// in rounds that take turns inside each process (in-process-worker.cjs), for returning users and for
+// first exposures (a round of first exposures lasts until its records are delivered to the local
+// Mixpanel-compatible server).
 // Processes of this machine differ in speed by up to 2x for their whole life; ratios taken within one
 // process divide that out, which the process-per-mode benchmark (decide.bench.mjs) cannot. The table
 // gives the median (IQR, min-max) of the processes' median ratios, and each process's medians.
@@ -16,6 +18,11 @@ const PROCESSES = Number(process.env.BENCH_PROCESSES) || 6;
 const SDKS = (process.env.BENCH_SDKS ?? '6,5').split(',').map((s) => s.trim());
 const worker = fileURLToPath(new URL('./in-process-worker.cjs', import.meta.url));
 const run = promisify(execFile);
+const LABELS = {
+  floor: 'listener disabled (floor)',
+  reference: 'minimal complete listener',
+  instrumented: 'this instrumentation',
+};
 
 const { url, stop } = await spawnLocalServer();
 const env = { ...process.env, MIXPANEL_TOKEN: 'bench-token', MIXPANEL_API_HOST: url };
@@ -37,8 +44,8 @@ try {
         `${PROCESSES} processes x 12 rounds of 2000 users (returning: each decided 10 times)`,
     );
     console.table(
-      ['floor', 'instrumented'].map((mode) => ({
-        mode: mode === 'floor' ? 'listener disabled (floor)' : 'this instrumentation',
+      ['floor', 'reference', 'instrumented'].map((mode) => ({
+        mode: LABELS[mode],
         'returning users': cell(
           results.map((r) => r.returning[mode]),
           3,
@@ -49,14 +56,17 @@ try {
         ),
       })),
     );
-    console.log('Each process: CPU µs per decide() (no listener, floor, instrumented) and the ratios of the last two');
-    const us = (k) => `${k.us.none.toFixed(2)}, ${k.us.floor.toFixed(2)}, ${k.us.instrumented.toFixed(2)}`;
+    console.log(
+      'Each process: CPU µs per decide() (no listener, floor, minimal listener, this) and the ratios of the last three',
+    );
+    const us = (k) => ['none', 'floor', 'reference', 'instrumented'].map((m) => k.us[m].toFixed(2)).join(', ');
+    const ratios = (k) => ['floor', 'reference', 'instrumented'].map((m) => k[m].toFixed(3)).join(', ');
     console.table(
       results.map((r) => ({
         'returning: µs': us(r.returning),
-        ratios: `${r.returning.floor.toFixed(3)}, ${r.returning.instrumented.toFixed(3)}`,
+        ratios: ratios(r.returning),
         'first exposures: µs': us(r.fresh),
-        'ratios ': `${r.fresh.floor.toFixed(3)}, ${r.fresh.instrumented.toFixed(3)}`,
+        'ratios ': ratios(r.fresh),
       })),
     );
   }
