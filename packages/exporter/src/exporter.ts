@@ -254,8 +254,22 @@ export class MixpanelExporter {
     if (!hasRoom(this.queues, record, this.config)) return this.undeliverable(q, [record], 'queue_full');
     q.push(record);
     this.accounting.queued(q);
-    if (q.items.length >= this.config.maxBatchSize) void this.delivery.drain(q);
+    if (q.items.length >= this.config.maxBatchSize) this.drainSoon(q);
     return true;
+  }
+
+  /**
+   * Sends a full batch once the caller's synchronous work is done: building and
+   * writing a request of up to 2000 records takes milliseconds, which must not
+   * land inside the one `decide()` that filled the batch.
+   */
+  private drainSoon(q: RecordQueue): void {
+    if (q.sending || q.drainQueued) return;
+    q.drainQueued = true;
+    queueMicrotask(() => {
+      q.drainQueued = false;
+      void this.delivery.drain(q);
+    });
   }
 
   /**

@@ -48,6 +48,8 @@ export class RecordQueue {
   settled = 0;
   /** A drain loop is running: one request in flight per endpoint. */
   sending = false;
+  /** A drain is queued to start after the current synchronous work. */
+  drainQueued = false;
 
   constructor(
     readonly endpoint: Endpoint,

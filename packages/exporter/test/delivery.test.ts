@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MixpanelExporter, resolveApiHost } from '../src/index.js';
+import { MixpanelExporter, resolveApiHost, type Transport } from '../src/index.js';
+import { HttpTransport } from '../src/transport.js';
 import { createExporter, exposures, startServer, TOKEN } from './helpers.js';
 
 describe('MixpanelExporter delivery', () => {
@@ -29,6 +30,29 @@ describe('MixpanelExporter delivery', () => {
     expect(Math.max(...track.map((r) => r.records))).toBe(2000);
     expect(track.reduce((n, r) => n + r.records, 0)).toBe(4500);
     expect(track.length).toBeLessThanOrEqual(4);
+  });
+
+  it('sends a full batch after the caller returns, not inside the export() that filled it', async () => {
+    const server = await startServer();
+    const http = new HttpTransport({ baseUrl: new URL(server.url) });
+    const sent: number[] = [];
+    const transport: Transport = {
+      target: (endpoint) => http.target(endpoint),
+      send: (request) => {
+        sent.push(request.records);
+        return http.send(request);
+      },
+    };
+    const exporter = createExporter(server, { transport, maxBatchSize: 10, flushIntervalMs: 60_000 });
+    // Building and writing a request of 2000 records takes milliseconds: never inside one decide().
+    for (const exposure of exposures(25)) exporter.export(exposure);
+    expect(sent).toEqual([]);
+    await Promise.resolve();
+    // One batch per queue has left; the rest follows as each answer comes back.
+    expect(sent).toEqual([10, 10]);
+    const stats = await exporter.flush();
+    expect(stats).toMatchObject({ exported: 50, pending: 0 });
+    expect(server.events).toHaveLength(25);
   });
 
   it('splits batches on the byte limit', async () => {
