@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { createConnection, createServer } from 'node:net';
 import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
+import { median } from './spread.cjs';
 
 const require = createRequire(import.meta.url);
 delete process.env.HTTP_PROXY;
@@ -23,7 +24,6 @@ const { setSharedExperimentContext } = require('../dist/shared-context.js');
 const instrumentation = new MixpanelInstrumentation();
 const Mixpanel = require('mixpanel');
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const quartiles = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return [s[Math.floor(s.length / 4)], s[Math.floor((3 * s.length) / 4)]];

@@ -14,7 +14,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';
-import { cell, spread } from './spread.mjs';
+import { cell, spread } from './spread.cjs';
 
 // SDK 5 gets fewer cycles by default: it is the second opinion, and the whole run must stay short.
 const processesFor = (major) => Number(process.env.BENCH_PROCESSES) || (major === '5' ? 3 : 5);

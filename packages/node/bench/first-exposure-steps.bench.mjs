@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
+import { median } from './spread.cjs';
 
 const CYCLES = Number(process.env.BENCH_CYCLES) || 3;
 const STEPS = ['none', 'empty', 'handle', 'json', 'context', 'export', 'export-fetch'];
@@ -45,7 +46,6 @@ try {
 } finally {
   stop();
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const show = (xs) => `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)})`;
 console.log(`first exposures, step by step: CPU µs per decide(), SDK 6, Node ${process.version}; ${CYCLES} cycles`);
 console.table(

@@ -11,6 +11,7 @@
 const { registerInstrumentations } = require('@opentelemetry/instrumentation');
 const { OptimizelyMixpanelInstrumentation } = require('@optimizely-mixpanel/node');
 const { createClient } = require('./sdk-client.cjs');
+const { median } = require('./spread.cjs');
 const { addMinimalListener } = require('./minimal-listener.cjs');
 
 const instrumentation = new OptimizelyMixpanelInstrumentation();
@@ -48,11 +49,6 @@ async function freshRound(client) {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / USERS;
 }
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 (async () => {
   // The users' first exposures, delivered before anything is measured.

@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
-import { cell } from './spread.mjs';
+import { cell } from './spread.cjs';
 
 const PROCESSES = Number(process.env.BENCH_PROCESSES) || 6;
 const SDKS = (process.env.BENCH_SDKS ?? '6,5').split(',').map((s) => s.trim());

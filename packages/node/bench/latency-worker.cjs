@@ -9,6 +9,7 @@
 const { registerInstrumentations } = require('@opentelemetry/instrumentation');
 const { OptimizelyMixpanelInstrumentation } = require('@optimizely-mixpanel/node');
 const { createClient } = require('./sdk-client.cjs');
+const { quantile } = require('./spread.cjs');
 
 const instrumentation = new OptimizelyMixpanelInstrumentation();
 registerInstrumentations({ instrumentations: [instrumentation] });
@@ -46,10 +47,9 @@ async function round(mode, out) {
   }
   const exposures = USERS * (3 + ROUNDS);
   if (instrumentation.exporter?.stats().exported !== 2 * exposures) throw new Error('records were not delivered');
-  const at = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * q))];
   const summary = ({ all, slowest }) => {
     const sorted = all.sort((a, b) => a - b);
-    return { p50: at(sorted, 0.5), p99: at(sorted, 0.99), p999: at(sorted, 0.999), slowest };
+    return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), p999: quantile(sorted, 0.999), slowest };
   };
   process.stdout.write(
     `${JSON.stringify({ none: summary(results.none), instrumented: summary(results.instrumented) })}\n`,

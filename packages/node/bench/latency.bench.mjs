@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
-import { spread } from './spread.mjs';
+import { spread } from './spread.cjs';
 
 const PROCESSES = Number(process.env.BENCH_PROCESSES) || 3;
 const worker = fileURLToPath(new URL('./latency-worker.cjs', import.meta.url));

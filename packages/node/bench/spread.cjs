@@ -1,20 +1,31 @@
-// The spread the benchmarks report: median, interquartile range and min-max of their ratios.
+// The spread the benchmarks report: median, interquartile range and min-max of their ratios; the
+// benchmarks' processes (CommonJS) and their parents (ES modules) share it.
+'use strict';
 
 /** The q-quantile of sorted numbers, interpolated. */
-export const quantile = (sorted, q) => {
+const quantile = (sorted, q) => {
   const i = (sorted.length - 1) * q;
   const lo = Math.floor(i);
   return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (i - lo);
 };
 
-export function spread(xs) {
+function spread(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return { median: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75), min: s[0], max: s.at(-1) };
 }
 
 /** `median (IQR q1-q3, min-max)`, with `digits` decimals. */
-export function cell(xs, digits = 2) {
+function cell(xs, digits = 2) {
   const s = spread(xs);
   const f = (x) => x.toFixed(digits);
   return `${f(s.median)} (IQR ${f(s.q1)}-${f(s.q3)}, ${f(s.min)}-${f(s.max)})`;
 }
+
+/** The median of numbers, interpolated. */
+const median = (xs) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+
+module.exports = { quantile, spread, cell, median };
