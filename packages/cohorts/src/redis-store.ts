@@ -12,6 +12,8 @@ import {
 /** Pages of a sync, and the ids of applied syncs, live as long as Mixpanel's 3-day diff window. */
 const TTL_SECONDS = 3 * 24 * 3600;
 const CHUNK = 10_000;
+/** How long a connection attempt may take, and a first read waits for it. */
+const CONNECT_TIMEOUT_MS = 5000;
 
 /** Options of {@link RedisCohortStore}. */
 export interface RedisCohortStoreOptions {
@@ -45,6 +47,8 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
   private readonly pollIntervalMs: number;
   private readonly onError: (error: Error) => void;
   private readonly connecting: Promise<unknown>;
+  /** Settles when the first connection is up or its attempt has had `CONNECT_TIMEOUT_MS`. */
+  private readonly firstConnection: Promise<void>;
   private subscriber: Client | undefined;
   private closed = false;
   private readonly unref: boolean;
@@ -59,12 +63,34 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
       url: options.url,
       // Fail fast while disconnected: the receiver answers 503 and Mixpanel retries; readers keep their replica.
       disableOfflineQueue: true,
-      socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
+      socket: {
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+      },
     }) as Client;
     this.client.on('error', (error: Error) => this.onError(error));
     this.unref = options.unref === true;
     if (this.unref) this.client.unref();
     this.connecting = this.client.connect().catch((error: Error) => this.onError(error));
+    // connect() stays pending while Redis is down (the client keeps retrying): bounded here.
+    this.firstConnection = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, CONNECT_TIMEOUT_MS);
+      timer.unref();
+      void this.connecting.finally(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * The client for a read: a process's first read comes right after the store is
+   * created, so it waits for the first connection (up to its timeout) rather than
+   * failing while the client is still connecting.
+   */
+  private async reader(): Promise<Client> {
+    if (!this.client.isReady) await this.firstConnection;
+    return this.redis;
   }
 
   /** Resolves once connected; rejects after `timeoutMs`. */
@@ -94,7 +120,7 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
   }
 
   async cohorts(): Promise<CohortInfo[]> {
-    const redis = this.redis;
+    const redis = await this.reader();
     const [versions, names] = await Promise.all([
       redis.hGetAll(this.key('versions')),
       redis.hGetAll(this.key('names')),
@@ -112,7 +138,8 @@ export class RedisCohortStore implements CohortStore, SyncSteps {
   async members(cohortId: string): Promise<string[]> {
     const members: string[] = [];
     // SSCAN in slices: one SMEMBERS of a million members would stall Redis for every other client.
-    for await (const slice of this.redis.sScanIterator(this.key('members', cohortId), { COUNT: CHUNK })) {
+    const redis = await this.reader();
+    for await (const slice of redis.sScanIterator(this.key('members', cohortId), { COUNT: CHUNK })) {
       for (const m of slice) members.push(String(m));
     }
     return [...new Set(members)];

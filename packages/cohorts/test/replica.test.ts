@@ -133,21 +133,35 @@ describe('CohortReplica on a file', () => {
 });
 
 describe('CohortReplica started before Redis answers', () => {
-  it('loads once the connection is up, without waiting for a change', async () => {
+  it('reads once the first connection is up: no error, loaded when ready() resolves', async () => {
     const writer = new RedisCohortStore({ url: redis.url, keyPrefix: 'early:' });
     await writer.ready();
     await writer.apply(request('members', '1', 'Power Users', ['u1']));
-    // Constructed at once: the first read fails (not connected yet) and must be retried.
+    // Constructed at once, as a process does at start: the client is still connecting.
     const errors: Error[] = [];
     const store = new RedisCohortStore({ url: redis.url, keyPrefix: 'early:' });
     const replica = new CohortReplica(store, { onError: (e) => errors.push(e) });
     await replica.ready();
-    expect(errors.map((e) => e.message)).toEqual(['Redis is not connected']);
-    await waitFor(() => replica.segmentsFor('u1') !== undefined, 'the replica to load after connecting');
+    expect(replica.segmentsFor('u1')).toEqual(['mixpanel_power_users']);
+    expect(errors).toEqual([]);
     replica.close();
     await store.close();
     await writer.close();
   });
+
+  it('reports a Redis that never answers after the connect timeout, without hanging', async () => {
+    // A port with nothing listening: the client keeps retrying, the first read gives up.
+    const own = await startRedis();
+    await own.stop();
+    const errors: Error[] = [];
+    const store = new RedisCohortStore({ url: own.url });
+    const replica = new CohortReplica(store, { onError: (e) => errors.push(e) });
+    await replica.ready();
+    expect(errors.map((e) => e.message)).toEqual(['Redis is not connected']);
+    expect(replica.segmentsFor('u1')).toBeUndefined();
+    replica.close();
+    await store.close();
+  }, 15_000);
 });
 
 describe('CohortReplica when the store fails', () => {

@@ -24,8 +24,7 @@ Options:
       --token TOKEN   only accept records carrying this project token
       --fault FAULT   play a fault on every ingestion request: 429, 429:retry-after=2, 500 (any 4xx/5xx),
                       hang, reset, delay=MS, redirect=307 (any 3xx; redirect=301:location=URL),
-                      html or empty (a 200 that is not Mixpanel's answer, as a proxy or captive portal), redirect=307 (or 301|302|303|308, :location=URL),
-                      html or empty (a 200 that is not Mixpanel's answer, as from a proxy)
+                      html or empty (a 200 that is not Mixpanel's answer, as from a proxy or captive portal)
       --static DIR    also serve the files of this folder (a page and its Mixpanel API on one origin)
   -q, --quiet         do not print records as they arrive
   -h, --help          print this help`;
