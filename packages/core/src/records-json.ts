@@ -17,12 +17,18 @@ export interface ExposureJson {
 
 /** The JSON of the event properties every user of one (flag, rule, variation) shares. */
 interface Shared {
+  flagKey: string;
+  ruleKey: string;
+  variationKey: string;
   enabled: boolean;
   experimentId: string | undefined;
   variationId: string | undefined;
   /** `"flag_key":…,"variation_key":…,"rule_key":…,"enabled":…[,"experiment_id":…][,"variation_id":…]` */
   json: string;
-  bytes: number;
+  /** `",<json>}}`: what ends an event after its `$insert_id` when it has no trace id. */
+  tail: string;
+  /** UTF-8 bytes of `tail`. */
+  tailBytes: number;
 }
 
 /** Parts of one builder's records, by datafile strings; the caps only guard against hostile input. */
@@ -33,6 +39,13 @@ class Parts {
   private readonly shared = new PairMemo<Map<string, Shared>>();
   /** `,"$set":{<name>:<value>}}` by property name, then value. */
   private readonly sets = new PairMemo<RecordJson>();
+  // The last two shared parts found and the last tail: a server's exposures mostly repeat one
+  // flag's two variations, and comparing the SDK's strings is cheaper than the maps' lookups.
+  private last: Shared | undefined;
+  private other: Shared | undefined;
+  private lastName: string | undefined;
+  private lastValue: string | undefined;
+  private lastTail: RecordJson | undefined;
 
   constructor(private readonly records: RecordBuilder) {
     this.eventPrefix = `{"event":${JSON.stringify(records.eventName)},"properties":{"distinct_id":`;
@@ -40,6 +53,21 @@ class Parts {
   }
 
   eventShared(e: PipelineExposure): Shared {
+    const last = this.last;
+    if (last !== undefined && matches(last, e)) return last;
+    const other = this.other;
+    if (other !== undefined && matches(other, e)) {
+      this.other = last;
+      this.last = other;
+      return other;
+    }
+    const found = this.lookUpShared(e);
+    this.other = last;
+    this.last = found;
+    return found;
+  }
+
+  private lookUpShared(e: PipelineExposure): Shared {
     // By flag and rule key, then variation key.
     let byVariation = this.shared.get(e.flagKey, e.ruleKey);
     let shared = byVariation?.get(e.variationKey);
@@ -54,12 +82,17 @@ class Parts {
         this.shared.set(e.flagKey, e.ruleKey, byVariation);
       }
       const json = this.sharedJson(e);
+      const tail = ['",', json, '}}'].join('');
       shared = {
+        flagKey: e.flagKey,
+        ruleKey: e.ruleKey,
+        variationKey: e.variationKey,
         enabled: e.enabled,
         experimentId: e.experimentId,
         variationId: e.variationId,
         json,
-        bytes: utf8Bytes(json),
+        tail,
+        tailBytes: utf8Bytes(tail),
       };
       // A datafile has few variations per rule; the cap only guards against hostile input.
       if (byVariation.size >= 1_000) byVariation.clear();
@@ -78,14 +111,30 @@ class Parts {
   }
 
   profileTail(name: string, value: string): RecordJson {
+    if (name === this.lastName && value === this.lastValue) return this.lastTail as RecordJson;
     let tail = this.sets.get(name, value);
     if (tail === undefined) {
       const json = `,"$set":${JSON.stringify({ [name]: value })}}`;
       tail = { json, bytes: utf8Bytes(json) };
       this.sets.set(name, value, tail);
     }
+    this.lastName = name;
+    this.lastValue = value;
+    this.lastTail = tail;
     return tail;
   }
+}
+
+/** Whether `shared` holds the event properties of `e`. */
+function matches(shared: Shared, e: PipelineExposure): boolean {
+  return (
+    shared.flagKey === e.flagKey &&
+    shared.ruleKey === e.ruleKey &&
+    shared.variationKey === e.variationKey &&
+    shared.enabled === e.enabled &&
+    shared.experimentId === e.experimentId &&
+    shared.variationId === e.variationId
+  );
 }
 
 let lastRecords: RecordBuilder | undefined;
@@ -124,34 +173,34 @@ export function exposureJson(exposure: Exposure): ExposureJson | undefined {
   }
   const parts = partsOf(records);
   const id = quote(exposure.distinctId);
-  const idBytes = utf8Bytes(id);
+  const idBytes = quotedBytes;
   const events: RecordJson[] = [];
   if (input) {
     const shared = parts.eventShared(exposure);
-    const trace = input.traceId ? `,"trace_id":"${input.traceId}"` : '';
-    // Event times are whole minutes: the same few for every exposure.
+    // Event times are whole minutes: the same few for every exposure, their text joined once.
     if (input.time !== lastTime) {
       lastTime = input.time;
-      lastTimeText = String(input.time);
+      timePart = [',"time":', String(input.time), ',"$insert_id":"'].join('');
     }
-    const time = lastTimeText;
     // join() makes one flat string where a template makes a chain of pieces: records wait in the
     // queue until sent, and each piece is one more object for every young-generation collection to copy.
-    const json = [
-      parts.eventPrefix,
-      id,
-      ',"time":',
-      time,
-      ',"$insert_id":"',
-      input.insertId,
-      '",',
-      shared.json,
-      trace,
-      '}}',
-    ].join('');
-    // Only the id and the remembered parts can hold non-ASCII characters.
-    const ascii = 8 + time.length + 15 + input.insertId.length + 2 + trace.length + 2;
-    events.push({ json, bytes: parts.eventPrefixBytes + idBytes + ascii + shared.bytes });
+    // Five parts where a trace id is absent: the constant text around the per-user ones is joined once.
+    const json = input.traceId
+      ? [
+          parts.eventPrefix,
+          id,
+          timePart,
+          input.insertId,
+          '",',
+          shared.json,
+          ',"trace_id":"',
+          input.traceId,
+          '"}}',
+        ].join('')
+      : [parts.eventPrefix, id, timePart, input.insertId, shared.tail].join('');
+    // Only the id and the remembered parts can hold non-ASCII characters; a trace id adds its own 14 + 32.
+    const ascii = timePart.length + input.insertId.length + (input.traceId ? 14 + input.traceId.length : 0);
+    events.push({ json, bytes: parts.eventPrefixBytes + idBytes + ascii + shared.tailBytes });
   }
   const { name, value } = exposure.profileProperty;
   const tail = parts.profileTail(name, value);
@@ -160,14 +209,31 @@ export function exposureJson(exposure: Exposure): ExposureJson | undefined {
 }
 
 let lastTime = Number.NaN;
-let lastTimeText = '';
+/** `,"time":<lastTime>,"$insert_id":"` */
+let timePart = '';
 // What JSON.stringify escapes in a well-formed string (ids are checked well-formed).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
-/** `JSON.stringify(s)` for a well-formed string, without its cost for the usual plain id. */
+/** The UTF-8 length of what {@link quote} returned last. */
+let quotedBytes = 0;
+
+/**
+ * `JSON.stringify(s)` for a well-formed string, setting `quotedBytes`: for the usual plain
+ * ASCII id, one pass over its characters answers both, without reading the quoted copy again.
+ */
 function quote(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) {
+      const json = NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+      quotedBytes = utf8Bytes(json);
+      return json;
+    }
+  }
+  quotedBytes = n + 2;
+  return `"${s}"`;
 }
 
 /** UTF-8 length of a well-formed string (a surrogate pair is 4 bytes: 2 + 2). */

@@ -59,6 +59,42 @@ describe('exposureJson', () => {
     );
   });
 
+  it('gives the same JSON from one pipeline over a mixed sequence of flags, rules, variations and ids', () => {
+    // The parts remembered for the last decisions must never leak into a different one.
+    const pick = <T>(...values: T[]) => fc.constantFrom(...values);
+    const decision = fc.record({
+      user: text,
+      flagKey: pick('f', 'g'),
+      ruleKey: pick('ab', 'ab2', 'default-rollout-1'),
+      variationKey: pick('a', 'b', 'off'),
+      enabled: fc.boolean(),
+      experimentId: pick('40000000001', '40000000002', undefined),
+      variationId: pick('7', '8', undefined),
+      traced: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(decision, { minLength: 1, maxLength: 40 }), (decisions) => {
+        const pipeline = new DecisionPipeline({ dedup: false, rollouts: 'event' });
+        for (const d of decisions) {
+          const n = payload(d.user, d.flagKey, d.ruleKey, d.variationKey, d.enabled);
+          Object.assign(n.decisionInfo, { experimentId: d.experimentId, variationId: d.variationId });
+          const traceId = d.traced ? '0af7651916cd43dd8448eb211c80319c' : undefined;
+          const { exposure } = pipeline.handle(n, undefined, traceId);
+          if (!exposure) continue;
+          const json = exposureJson(exposure);
+          if (!json) throw new Error('a pristine exposure of the default format has JSON');
+          const expected = stringified(exposure);
+          expect(json.events.map((r) => r.json)).toEqual(expected.events);
+          expect(json.profileUpdate.json).toBe(expected.profileUpdate);
+          for (const record of [...json.events, json.profileUpdate]) {
+            expect(record.bytes).toBe(Buffer.byteLength(record.json));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('gives JSON for the profile update alone of a profile-only rollout', () => {
     const { exposure } = new DecisionPipeline().handle(payload('user-1', 'f', 'default-rollout-1', 'on', true));
     const json = exposureJson(exposure as Exposure);
