@@ -29,21 +29,8 @@ const SUSPECT = /[\0\uD800-\uDFFF]/;
 // In unicode mode a well-formed pair is one code point outside this class: only lone surrogates match.
 const LONE_OR_NUL = /[\0\uD800-\uDFFF]/gu;
 
-// ES2024's String#isWellFormed where the runtime has it (Node 20, current browsers): about a third
-// cheaper than the regular expression, for the user id of every first exposure.
-interface Es2024String {
-  isWellFormed(): boolean;
-}
-const nativeWellFormed = typeof ('' as unknown as Partial<Es2024String>).isWellFormed === 'function';
-
 /** True when `s` has no NUL and no lone surrogate (so it survives UTF-8 encoding unchanged). */
 export function isWellFormed(s: string): boolean {
-  if (nativeWellFormed) return s.indexOf('\0') === -1 && (s as unknown as Es2024String).isWellFormed();
-  return isWellFormedByPattern(s);
-}
-
-/** {@link isWellFormed} for runtimes without `String#isWellFormed` (Safari before 16.4). */
-export function isWellFormedByPattern(s: string): boolean {
   if (!SUSPECT.test(s)) return true;
   LONE_OR_NUL.lastIndex = 0;
   return !LONE_OR_NUL.test(s);

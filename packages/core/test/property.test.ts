@@ -7,7 +7,6 @@ import {
   MIXPANEL_LIMITS,
   readLegacyDecision,
 } from '../src/index.js';
-import { isWellFormed, isWellFormedByPattern } from '../src/limits.js';
 
 const hostileString = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 300 }),
@@ -116,27 +115,6 @@ describe('DecisionPipeline under random and hostile input', () => {
         },
       ),
       { numRuns: 500 },
-    );
-  });
-});
-
-describe('isWellFormed', () => {
-  it('answers as the regular expression that runtimes without String#isWellFormed use', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          fc.string({ unit: 'binary', maxLength: 40 }),
-          fc
-            .array(fc.constantFrom('a', '\0', '\uD800', '\uDC00', '\uD83D\uDE00', 'é'), { maxLength: 8 })
-            .map((a) => a.join('')),
-        ),
-        (s) => {
-          const expected = !/\0/.test(s) && Buffer.from(s, 'utf8').toString('utf8') === s;
-          expect(isWellFormed(s)).toBe(expected);
-          expect(isWellFormedByPattern(s)).toBe(expected);
-        },
-      ),
-      { numRuns: 3000 },
     );
   });
 });
