@@ -25,6 +25,18 @@ function stringified(exposure: Exposure) {
   };
 }
 
+/** The exposure's JSON is exactly that of its records, with their UTF-8 lengths. */
+function expectJsonOfRecords(exposure: Exposure) {
+  const json = exposureJson(exposure);
+  if (!json) throw new Error('a pristine exposure of the default format has JSON');
+  const expected = stringified(exposure);
+  expect(json.events.map((r) => r.json)).toEqual(expected.events);
+  expect(json.profileUpdate.json).toBe(expected.profileUpdate);
+  for (const record of [...json.events, json.profileUpdate]) {
+    expect(record.bytes).toBe(Buffer.byteLength(record.json));
+  }
+}
+
 describe('exposureJson', () => {
   it('gives exactly the JSON of the records and its UTF-8 length, for any ids and keys', () => {
     const traceId = '0af7651916cd43dd8448eb211c80319c';
@@ -45,14 +57,7 @@ describe('exposureJson', () => {
             traced ? traceId : undefined,
           );
           if (!exposure) return; // refused ids and keys have their own tests
-          const json = exposureJson(exposure);
-          if (!json) throw new Error('a pristine exposure of the default format has JSON');
-          const expected = stringified(exposure);
-          expect(json.events.map((r) => r.json)).toEqual(expected.events);
-          expect(json.profileUpdate.json).toBe(expected.profileUpdate);
-          for (const record of [...json.events, json.profileUpdate]) {
-            expect(record.bytes).toBe(Buffer.byteLength(record.json));
-          }
+          expectJsonOfRecords(exposure);
         },
       ),
       { numRuns: 400 },
@@ -81,14 +86,7 @@ describe('exposureJson', () => {
           const traceId = d.traced ? '0af7651916cd43dd8448eb211c80319c' : undefined;
           const { exposure } = pipeline.handle(n, undefined, traceId);
           if (!exposure) continue;
-          const json = exposureJson(exposure);
-          if (!json) throw new Error('a pristine exposure of the default format has JSON');
-          const expected = stringified(exposure);
-          expect(json.events.map((r) => r.json)).toEqual(expected.events);
-          expect(json.profileUpdate.json).toBe(expected.profileUpdate);
-          for (const record of [...json.events, json.profileUpdate]) {
-            expect(record.bytes).toBe(Buffer.byteLength(record.json));
-          }
+          expectJsonOfRecords(exposure);
         }
       }),
       { numRuns: 300 },
