@@ -174,20 +174,28 @@ function install(): void {
         shutdownAll(ms).then(() => state.sdk?.shutdown()),
         ms + 500,
       ).finally(() => {
-        if (!othersHandle) process.kill(process.pid, signal);
+        if (othersHandle) return;
+        // A process the signal ends runs no 'exit' listener: the report is made here.
+        persistAndReport();
+        process.kill(process.pid, signal);
       });
     });
   }
 
   // Only synchronous work runs here: process.exit(), an uncaught exception, a handler that exits.
-  process.on('exit', () => {
-    try {
-      const { spooled, lost, dir } = persistAllSync();
-      reportExit(spooled + state.spooledEarlier, lost, dir ?? exporters()[0]?.spoolDir);
-    } catch {
-      // Never change how the process ends.
-    }
-  });
+  process.on('exit', persistAndReport);
+}
+
+/** Spools what is still pending and says what went to the spool (or was lost) since the last report. */
+function persistAndReport(): void {
+  try {
+    const { spooled, lost, dir } = persistAllSync();
+    const total = spooled + state.spooledEarlier;
+    state.spooledEarlier = 0;
+    reportExit(total, lost, dir ?? exporters()[0]?.spoolDir);
+  } catch {
+    // Never change how the process ends.
+  }
 }
 
 function reportExit(spooled: number, lost: Record<string, number>, dir: string | undefined): void {

@@ -189,6 +189,25 @@ describe('the preload never changes the app', () => {
     expect(server.events.map((e) => e.properties.distinct_id)).toEqual(['user-sigterm']);
   });
 
+  it('SIGTERM while Mixpanel is down: ends as SIGTERM does, and one line says what went to the spool', async () => {
+    const run = await runApp('sdk6', 'server.cjs', '--require', {
+      MIXPANEL_API_HOST: 'http://127.0.0.1:9', // nothing listens on the discard port
+      OPTIMIZELY_MIXPANEL_SHUTDOWN_TIMEOUT_MS: '1000',
+    });
+    expect(run.signal).toBe('SIGTERM');
+    // The signal ends the process without an 'exit' event: the line comes from the signal's path.
+    expect(run.stderr.match(/undelivered at exit/g)).toHaveLength(1);
+    expect(run.stderr).toMatch(/2 Mixpanel record\(s\) undelivered at exit: 2 written to the spool/);
+    expect(run.stderr).not.toContain(TOKEN);
+    expect(spoolFiles(`${folder.dir}/spool`).length).toBeGreaterThan(0);
+
+    // The next run delivers them.
+    await runApp('sdk6', 'server.cjs', '--require');
+    const delivered = server.events.map((e) => e.properties.distinct_id);
+    expect(delivered.filter((id) => id === 'user-sigterm').length).toBeGreaterThanOrEqual(1);
+    expect(spoolFiles(`${folder.dir}/spool`)).toEqual([]);
+  }, 60_000);
+
   it('the /universal subpath is instrumented too', async () => {
     const run = await runApp('sdk6', 'universal.cjs', '--require');
     expect(run.stdout.trim()).toBe('universal createInstance wrapped: true');
