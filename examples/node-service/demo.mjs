@@ -4,7 +4,8 @@
 //    many users (each user loads the page several times), 4. stops it with SIGTERM (the preload
 //    flushes), 5. prints what "Mixpanel" received and the spans, and says what each part means.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalMixpanelServer, OtlpReceiver, summarize } from '@optimizely-mixpanel/local-server';
@@ -44,6 +45,9 @@ function heading(text) {
 const mixpanel = new LocalMixpanelServer({ token: TOKEN });
 const otlp = new OtlpReceiver();
 const [mixpanelUrl, otlpUrl] = await Promise.all([mixpanel.start(), otlp.start()]);
+// The spool (records kept for a later run when Mixpanel cannot take them) in a folder of the demo's
+// own, removed at the end: a service's default is a folder under the user's state directory.
+const spoolDir = mkdtempSync(join(tmpdir(), 'optimizely-mixpanel-demo-'));
 
 const service = spawn(process.execPath, ['--require', '@optimizely-mixpanel/node/register', join(here, 'server.cjs')], {
   cwd: here,
@@ -52,6 +56,7 @@ const service = spawn(process.execPath, ['--require', '@optimizely-mixpanel/node
     PORT: '0',
     MIXPANEL_TOKEN: TOKEN,
     MIXPANEL_API_HOST: mixpanelUrl,
+    OPTIMIZELY_MIXPANEL_SPOOL_DIR: spoolDir,
     OTEL_SERVICE_NAME: 'checkout-service',
     OTEL_TRACES_EXPORTER: 'otlp',
     OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
@@ -207,6 +212,7 @@ Reasons: split = an experiment's traffic split, targeting_match = a targeted rul
 
 await mixpanel.stop();
 await otlp.stop();
+rmSync(spoolDir, { recursive: true, force: true });
 
 // Every user got one exposure for the experiment and both profile properties; nothing twice.
 const experimentEvents = events.filter((e) => kindOf(e.properties.rule_key).startsWith('experiment'));

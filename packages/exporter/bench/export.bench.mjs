@@ -5,6 +5,9 @@
 //   2. the mixpanel client's track_batch for events + people.set for profiles,
 //   3. the naive listener most integrations write: mixpanel.track + people.set per exposure.
 // The naive approach is the baseline of the ratios.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DecisionPipeline } from '@optimizely-mixpanel/core';
 import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
 import Mixpanel from 'mixpanel';
@@ -68,6 +71,8 @@ const host = new URL(server.url).host;
 const results = [];
 let sustainedResult;
 const progress = (m) => process.stderr.write(`${m}\n`);
+// The spool (on by default) in a folder of the run's own, not the user's state directory.
+const spool = { dir: mkdtempSync(join(tmpdir(), 'optimizely-mixpanel-bench-')) };
 let offset = 0;
 
 {
@@ -77,6 +82,7 @@ let offset = 0;
   const exporter = new MixpanelExporter({
     token: TOKEN,
     apiHost: server.url,
+    spool,
     maxQueueSize: 2 * count,
     maxQueueBytes: 1024 * count,
   });
@@ -99,7 +105,7 @@ let offset = 0;
   const count = rate * seconds;
   const batch = makeExposures(count, offset);
   offset += count;
-  const exporter = new MixpanelExporter({ token: TOKEN, apiHost: server.url });
+  const exporter = new MixpanelExporter({ token: TOKEN, apiHost: server.url, spool });
   const r = await measure(count, async () => {
     const tickMs = 10;
     const perTick = (rate * tickMs) / 1000;
@@ -158,6 +164,7 @@ if (exporterReceived !== offset - sustainedResult.dropped / 2)
 }
 
 server.stop();
+rmSync(spool.dir, { recursive: true, force: true });
 
 const naive = results.at(-1).perSecond;
 const trackBatch = results[1].perSecond;

@@ -3,6 +3,7 @@
 // memory and memory + Redis), bytes per stored user, and events/s through one Redis-backed service
 // whose users were all decided elsewhere (every event looked up in Redis), against the same client
 // uninstrumented. Needs redis-server on PATH (or REDIS_SERVER) and --expose-gc.
+import './private-spool.cjs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';

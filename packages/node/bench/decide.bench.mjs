@@ -11,6 +11,7 @@
 //
 // Environment: BENCH_PROCESSES (cycles, default 5 for SDK 6 and 3 for SDK 5), BENCH_ROUNDS (rounds per process, default 5),
 // BENCH_SDKS (default "6,5").
+import './private-spool.cjs';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LocalMixpanelServer } from '@optimizely-mixpanel/local-server';

@@ -9,6 +9,7 @@
 // costs in a tight loop (core's bench): between two of our calls the SDK's own work has evicted
 // our data from the caches, and the records we keep make each collection longer.
 //   node bench/first-exposure-steps.bench.mjs     (BENCH_CYCLES, default 3; BENCH_ROUNDS per process, default 30)
+import './private-spool.cjs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawnLocalServer } from '@optimizely-mixpanel/local-server';

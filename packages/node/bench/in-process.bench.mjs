@@ -8,6 +8,7 @@
 // process divide that out, which the process-per-mode benchmark (decide.bench.mjs) cannot. The table
 // gives the median (IQR, min-max) of the processes' median ratios, and each process's medians.
 //   node bench/in-process.bench.mjs        (BENCH_PROCESSES, default 6; BENCH_SDKS, default "6,5")
+import './private-spool.cjs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';

@@ -5,6 +5,7 @@
 // The exporter builds and sends a full batch (up to 2000 records) after the decide() that filled
 // it returns, so no single call carries a request.
 //   node bench/latency.bench.mjs        (BENCH_PROCESSES, default 3)
+import './private-spool.cjs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';

@@ -1,6 +1,7 @@
 // Where the time goes under the preload: runs profile-worker.cjs with --cpu-prof against the local
 // Mixpanel-compatible server and prints the functions with the most self time.
 //   node bench/profile.mjs [returning|fresh] [seconds]     (the .cpuprofile is kept for flame graphs)
+import './private-spool.cjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
