@@ -1,12 +1,12 @@
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import Fastify from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createCohortReceiver, FileCohortStore } from '../src/index.js';
 import { post, webhook } from './helpers.js';
 
@@ -15,6 +15,7 @@ const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function listen(server: Server): Promise<string> {
   if (!server.listening) {
