@@ -11,7 +11,7 @@
 const { registerInstrumentations } = require('@opentelemetry/instrumentation');
 const { OptimizelyMixpanelInstrumentation } = require('@optimizely-mixpanel/node');
 const { createClient } = require('./sdk-client.cjs');
-const { median } = require('./spread.cjs');
+const { balancedOrders, median } = require('./spread.cjs');
 const { addMinimalListener } = require('./minimal-listener.cjs');
 
 const instrumentation = new OptimizelyMixpanelInstrumentation();
@@ -70,12 +70,7 @@ async function freshRound(client) {
   // is collected too, so the modes take turns in a balanced order (a Williams square): each mode comes
   // right after each other mode equally often, also across iterations, and none always pays for one.
   const MODES = ['none', 'floor', 'reference', 'instrumented'];
-  const ORDERS = [
-    [0, 1, 3, 2],
-    [1, 2, 0, 3],
-    [2, 3, 1, 0],
-    [3, 0, 2, 1],
-  ];
+  const ORDERS = balancedOrders(MODES.length);
   const clients = { none: plain, floor: instrumented, reference: referenceClient, instrumented };
   const lists = { none: plainUsers, floor: users, reference: referenceUsers, instrumented: users };
   const ITERATIONS = 3 * ORDERS.length;

@@ -3,15 +3,19 @@
 // build the event and the profile update as JSON text and send them in batches of up to 2000 to
 // /track and /engage over one kept-alive connection. No validation, retry, spool, span, metric or
 // time window: what is left is what no design can skip, so its cost is a floor for any listener
-// that delivers exposures from inside the process.
+// that delivers exposures from inside the process. Its `stage` option stops it early, for the floor
+// benchmark: 'remember' (the Map only) or 'build' (the two records built as JSON text, then dropped).
 'use strict';
 const http = require('node:http');
 
 const BATCH = 2000;
 const MAX_USERS = 100_000;
 
-/** Adds the listener to `client`; `flush()` sends what is batched and resolves when Mixpanel answered. */
-function addMinimalListener(sdk, client, apiHost, token) {
+/**
+ * Adds the listener to `client`; `flush()` sends what is batched and resolves when Mixpanel answered.
+ * `stage`: 'send' (default, the whole listener), 'build' (records built, not kept) or 'remember'.
+ */
+function addMinimalListener(sdk, client, apiHost, token, stage = 'send') {
   const url = new URL(apiHost);
   const agent = new http.Agent({ keepAlive: true });
   const tokenJson = JSON.stringify(token);
@@ -20,6 +24,8 @@ function addMinimalListener(sdk, client, apiHost, token) {
   let events = [];
   let profiles = [];
   let sequence = 0;
+  /** Characters the 'build' stage built and dropped, counted so the work is not optimized away. */
+  let builtChars = 0;
   const inFlight = new Set();
 
   const post = (path, records) => {
@@ -65,19 +71,23 @@ function addMinimalListener(sdk, client, apiHost, token) {
     if (users.get(userId) === variation) return;
     users.set(userId, variation);
     if (users.size > MAX_USERS) users.delete(users.keys().next().value);
+    if (stage === 'remember') return;
     const time = Date.now();
     const user = JSON.stringify(userId);
     const flag = JSON.stringify(info.flagKey);
     const value = JSON.stringify(variation);
-    events.push(
+    const event =
       `{"event":"Experiment Viewed","properties":{"distinct_id":${user},"time":${time},` +
-        `"$insert_id":"${time.toString(36)}-${(sequence++).toString(36)}","flag_key":${flag},` +
-        `"variation_key":${value},"rule_key":${JSON.stringify(info.ruleKey)},"enabled":${info.enabled === true},` +
-        `"token":${tokenJson}}}`,
-    );
-    profiles.push(
-      `{"$token":${tokenJson},"$distinct_id":${user},"$set":{${JSON.stringify(`[Optimizely] ${info.flagKey}`)}:${value}}}`,
-    );
+      `"$insert_id":"${time.toString(36)}-${(sequence++).toString(36)}","flag_key":${flag},` +
+      `"variation_key":${value},"rule_key":${JSON.stringify(info.ruleKey)},"enabled":${info.enabled === true},` +
+      `"token":${tokenJson}}}`;
+    const profile = `{"$token":${tokenJson},"$distinct_id":${user},"$set":{${JSON.stringify(`[Optimizely] ${info.flagKey}`)}:${value}}}`;
+    if (stage === 'build') {
+      builtChars += event.length + profile.length;
+      return;
+    }
+    events.push(event);
+    profiles.push(profile);
     if (events.length >= BATCH) send();
   });
 
@@ -88,7 +98,17 @@ function addMinimalListener(sdk, client, apiHost, token) {
     },
     /** Records sent so far, events and profile updates. */
     get sent() {
-      return 2 * sequence - events.length - profiles.length;
+      return stage === 'send' ? 2 * sequence - events.length - profiles.length : 0;
+    },
+    /** Characters of the records the 'build' stage built and dropped. */
+    get builtChars() {
+      return builtChars;
+    },
+    /** Exposures remembered so far (first exposures of a user for a flag, up to the cap per flag). */
+    get remembered() {
+      let n = 0;
+      for (const users of seen.values()) n += users.size;
+      return n;
     },
   };
 }

@@ -1,7 +1,7 @@
 // Decides for a few seconds under the preload, for a CPU profile: `returning` users (every decision
 // a duplicate) or `fresh` users (every decision a first exposure, delivered to MIXPANEL_API_HOST).
 'use strict';
-const sdk = require('optimizely-sdk-v6');
+const sdk = require(process.env.BENCH_SDK === '5' ? 'optimizely-sdk-v5' : 'optimizely-sdk-v6');
 const { createClient } = require('./sdk-client.cjs');
 
 const kind = process.argv[2] ?? 'fresh';

@@ -28,4 +28,17 @@ const median = (xs) =>
     0.5,
   );
 
-module.exports = { quantile, spread, cell, median };
+/**
+ * Orders of `n` modes taking turns (a Williams square): over the rows, each mode comes right after
+ * each other mode exactly once, so none always pays for the garbage of the same predecessor.
+ */
+function balancedOrders(n) {
+  const first = [0];
+  for (let k = 1; first.length < n; k++) {
+    first.push(k);
+    if (first.length < n) first.push(n - k);
+  }
+  return Array.from({ length: n }, (_, row) => first.map((m) => (m + row) % n));
+}
+
+module.exports = { quantile, spread, cell, median, balancedOrders };
