@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { type Span, SpanKind, type Tracer } from '@opentelemetry/api';
 import {
   ATTR_FEATURE_FLAG_CONTEXT_ID,
   ATTR_MIXPANEL_INSERT_ID,
@@ -19,6 +19,7 @@ import {
   traceIdOf,
 } from '@optimizely-mixpanel/core';
 import type { MixpanelExporter, RateLimitedLog } from '@optimizely-mixpanel/exporter';
+import { recordingActiveSpan } from './active-span.js';
 import { recordExperimentContext } from './shared-context.js';
 import type { OptimizelyMixpanelInstrumentationConfig } from './types.js';
 
@@ -130,11 +131,7 @@ export class DecisionHandler {
   /** Handles one DECISION notification of the client behind `clientConfig`. Never throws. */
   handle(notification: unknown, clientConfig: ClientConfigCache): void {
     try {
-      let span: Span | undefined;
-      if (this.spanEvents || this.traceIds) {
-        const active = trace.getActiveSpan();
-        if (active?.isRecording() === true) span = active;
-      }
+      const span = this.spanEvents || this.traceIds ? recordingActiveSpan() : undefined;
       // Most decisions repeat one already exposed: with nothing to record on a span, only counted.
       if (!span && !this.decisionSpans && this.pipeline.isRepeat(notification)) {
         // A named store, not tally()'s keyed one: this line runs for most decisions.
