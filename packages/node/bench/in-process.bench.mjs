@@ -9,40 +9,22 @@
 // gives the median (IQR, min-max) of the processes' median ratios, and each process's medians.
 //   node bench/in-process.bench.mjs        (BENCH_PROCESSES, default 6; BENCH_SDKS, default "6,5")
 import './private-spool.cjs';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { spawnLocalServer } from '@optimizely-mixpanel/local-server';
+import { runWorkers, sdkVersion } from './run-workers.mjs';
 import { cell } from './spread.cjs';
 
-const PROCESSES = Number(process.env.BENCH_PROCESSES) || 6;
-const SDKS = (process.env.BENCH_SDKS ?? '6,5').split(',').map((s) => s.trim());
-const worker = fileURLToPath(new URL('./in-process-worker.cjs', import.meta.url));
-const run = promisify(execFile);
 const LABELS = {
   floor: 'listener disabled (floor)',
   reference: 'minimal complete listener',
   instrumented: 'this instrumentation',
 };
 
-const { url, stop } = await spawnLocalServer();
-const env = { ...process.env, MIXPANEL_TOKEN: 'bench-token', MIXPANEL_API_HOST: url };
-for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'OTEL_TRACES_EXPORTER']) delete env[name];
-
-try {
-  for (const major of SDKS) {
-    const results = [];
-    for (let p = 0; p < PROCESSES; p++) {
-      const { stdout } = await run(process.execPath, [worker, major], {
-        env,
-        cwd: fileURLToPath(new URL('..', import.meta.url)),
-      });
-      results.push(JSON.parse(stdout.trim().split('\n').at(-1)));
-    }
-    const version = major === '5' ? '5.4.1' : '6.6.1';
+await runWorkers(new URL('./in-process-worker.cjs', import.meta.url), {
+  sdks: '6,5',
+  report(major, results, processes) {
+    const version = sdkVersion(major);
     console.log(
       `\nnode: decide() in one process, ratio to no listener, SDK ${version}, Node ${process.version}; ` +
-        `${PROCESSES} processes x 12 rounds of 2000 users (returning: each decided 10 times)`,
+        `${processes} processes x 12 rounds of 2000 users (returning: each decided 10 times)`,
     );
     console.table(
       ['floor', 'reference', 'instrumented'].map((mode) => ({
@@ -70,7 +52,5 @@ try {
         'ratios ': ratios(r.fresh),
       })),
     );
-  }
-} finally {
-  stop();
-}
+  },
+});
