@@ -73,16 +73,21 @@ function sha(...parts: Array<string | Buffer>): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** Removes installs of other packages unused for a day (other runs may be using recent ones). */
+/**
+ * Removes installs of other packages unused for an hour: each is about 230 MB, and every change to a
+ * package makes a new one. A run marks its install as it starts and lasts minutes, so a concurrent
+ * run's install is never older than that.
+ */
 function prune(keep: string): void {
   if (!existsSync(CACHE)) return;
-  const dayAgo = Date.now() - 86_400_000;
+  const hourAgo = Date.now() - 3_600_000;
   for (const entry of readdirSync(CACHE)) {
     if (entry === keep || entry.startsWith('pack-')) continue;
     const path = join(CACHE, entry);
     try {
       const marker = join(path, '.installed');
-      if (statSync(existsSync(marker) ? marker : path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+      if (statSync(existsSync(marker) ? marker : path).mtimeMs < hourAgo)
+        rmSync(path, { recursive: true, force: true });
     } catch {
       // Removed by another run.
     }
