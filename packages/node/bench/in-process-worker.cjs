@@ -14,6 +14,13 @@ const { createClient } = require('./sdk-client.cjs');
 const { balancedOrders, median } = require('./spread.cjs');
 const { addMinimalListener } = require('./minimal-listener.cjs');
 
+// BENCH_CONTEXT_MANAGER=1: a context manager registered, as an OpenTelemetry SDK registers one, with no
+// span active around the decisions: the active-span check then runs in every decide().
+if (process.env.BENCH_CONTEXT_MANAGER === '1') {
+  const { context } = require('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+}
 const instrumentation = new OptimizelyMixpanelInstrumentation();
 registerInstrumentations({ instrumentations: [instrumentation] });
 // Resolved through the pnpm store as @optimizely/optimizely-sdk, so the instrumentation patches it.

@@ -7,7 +7,8 @@
 // Processes of this machine differ in speed by up to 2x for their whole life; ratios taken within one
 // process divide that out, which the process-per-mode benchmark (decide.bench.mjs) cannot. The table
 // gives the median (IQR, min-max) of the processes' median ratios, and each process's medians.
-//   node bench/in-process.bench.mjs        (BENCH_PROCESSES, default 6; BENCH_SDKS, default "6,5")
+//   node bench/in-process.bench.mjs        (BENCH_PROCESSES, default 6; BENCH_SDKS, default "6,5";
+//   BENCH_CONTEXT_MANAGER=1 registers a context manager in each process, as an OpenTelemetry SDK does)
 import './private-spool.cjs';
 import { runWorkers, sdkVersion } from './run-workers.mjs';
 import { cell } from './spread.cjs';
