@@ -1,6 +1,7 @@
 // Where the time goes under the preload: runs profile-worker.cjs with --cpu-prof against the local
 // Mixpanel-compatible server and prints the functions with the most self time.
-//   node bench/profile.mjs [returning|fresh] [seconds]     (the .cpuprofile is kept for flame graphs)
+//   node bench/profile.mjs [returning|fresh] [seconds]     (the .cpuprofile is kept for flame graphs;
+//   BENCH_SDK=5 profiles SDK 5.4.1 instead of 6.6.1)
 import './private-spool.cjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';

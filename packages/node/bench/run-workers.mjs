@@ -12,8 +12,8 @@ const run = promisify(execFile);
 export const sdkVersion = (major) => (major === '5' ? '5.4.1' : '6.6.1');
 
 /**
- * Runs `worker` (a file URL) with the SDK major as its argument, `processes` times per SDK, and calls
- * `report(major, results)` with the parsed results of each SDK's processes.
+ * Runs `worker` (a file URL) with the SDK major as its argument, BENCH_PROCESSES times per SDK, and
+ * calls `report(major, results, processes)` with the parsed results of each SDK's processes.
  */
 export async function runWorkers(worker, { sdks, report }) {
   const processes = Number(process.env.BENCH_PROCESSES) || 6;

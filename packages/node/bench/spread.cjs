@@ -30,9 +30,11 @@ const median = (xs) =>
 
 /**
  * Orders of `n` modes taking turns (a Williams square): over the rows, each mode comes right after
- * each other mode exactly once, so none always pays for the garbage of the same predecessor.
+ * each other mode exactly once, so none always pays for the garbage of the same predecessor. One
+ * square does that only for an even number of modes.
  */
 function balancedOrders(n) {
+  if (n % 2 !== 0) throw new RangeError('a single balanced square needs an even number of modes');
   const first = [0];
   for (let k = 1; first.length < n; k++) {
     first.push(k);
